@@ -1,0 +1,75 @@
+# Two commands do everything on a fresh clone: `make run` and `make test`.
+# Every target first makes sure .venv exists and matches constraints.txt (a no-op when it does).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+LOCK   := constraints.txt
+STAMP  := $(VENV)/.installed-stamp
+
+# Offline MNIST mirror: use ../shared/data when it is there and nothing else was chosen.
+MIRROR_DEFAULT := $(abspath $(wildcard ../shared/data))
+export LABUTILS_DATA_MIRROR ?= $(MIRROR_DEFAULT)
+# Batch runs (papermill, nbval) show no progress bars, so stored outputs stay stable.
+export LABUTILS_PROGRESS ?= 0
+export PYTHONHASHSEED := 0
+export MPLBACKEND := module://matplotlib_inline.backend_inline
+
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+               --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider
+
+.PHONY: help setup run test unit nbval lint lab badges images release bench lock clean-venv
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): $(LOCK) pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing labutils and the pinned course environment into $(VENV) (first time: a few minutes)..."
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP)  ## Create .venv, install the pinned packages and register the kernel.
+
+run: $(STAMP)  ## Execute every notebook in order with papermill (outputs stored in place).
+	$(PY) -m labutils run
+
+unit: $(STAMP)  ## Unit tests only.
+	$(PY) -m pytest tests
+
+nbval: $(STAMP)  ## Re-execute the notebooks and compare with their stored outputs.
+	$(PY) -m pytest $(NBVAL_FLAGS) notebooks
+
+test: $(STAMP)  ## Unit tests, then nbval over every notebook.
+	$(PY) -m pytest tests
+	$(PY) -m pytest $(NBVAL_FLAGS) notebooks
+
+lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks.
+	$(PY) -m ruff check .
+
+lab: $(STAMP)  ## Open JupyterLab on the course.
+	LABUTILS_PROGRESS=1 $(VENV)/bin/jupyter lab notebooks
+
+badges: $(STAMP)  ## Rewrite every Colab badge and setup cell from [tool.labutils] in pyproject.toml.
+	$(PY) -m labutils badges
+
+images: $(STAMP)  ## Regenerate the figures in images/.
+	$(PY) -m labutils images
+
+release: $(STAMP)  ## Regenerate the student assignment from the instructor solution.
+	$(PY) -m labutils release
+
+bench: $(STAMP)  ## Run the benchmarks and write benchmarks/results.md.
+	$(PY) -m benchmarks
+
+lock: $(STAMP)  ## Rewrite constraints.txt from the installed environment.
+	@{ head -n 2 $(LOCK); $(PY) -m pip freeze --exclude-editable | grep -v '^labutils'; } > $(LOCK).new
+	@mv $(LOCK).new $(LOCK)
+
+clean-venv:  ## Remove .venv (the next command reinstalls it).
+	rm -rf $(VENV)

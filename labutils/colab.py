@@ -1,0 +1,156 @@
+"""The "Open in Colab" badge and Colab setup cell of every notebook, written from one place.
+
+The repository URL and branch live in pyproject.toml under [tool.labutils]; `make badges`
+(`python -m labutils badges`) rewrites every notebook from them, and `--check` only reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from labutils.paths import repo_root
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE_PREFIX = "[![Open In Colab]("
+SETUP_MARKER = "# Colab setup (written by `make badges`"
+_GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+
+
+class CourseConfigError(ValueError):
+    """The [tool.labutils] table of pyproject.toml is missing or wrong."""
+
+
+@dataclass(frozen=True)
+class CourseRepository:
+    """Where students' Colab copies come from: a GitHub repository and branch."""
+
+    url: str
+    branch: str
+
+    @property
+    def slug(self) -> str:
+        match = _GITHUB.match(self.url)
+        assert match is not None
+        return f"{match.group(1)}/{match.group(2)}"
+
+    def badge_line(self, notebook: str) -> str:
+        """Markdown for the badge of `notebook` (a path relative to the repository root)."""
+        target = f"https://colab.research.google.com/github/{self.slug}/blob/{self.branch}/{notebook}"
+        return f"{BADGE_PREFIX}{BADGE_IMAGE})]({target})"
+
+    def setup_source(self) -> str:
+        """The Colab setup cell: installs labutils from the course repository, only on Colab."""
+        return (
+            f"{SETUP_MARKER}): on Colab, install the course helpers; elsewhere do nothing.\n"
+            "import subprocess\n"
+            "import sys\n"
+            "\n"
+            'if "google.colab" in sys.modules:\n'
+            "    subprocess.run(\n"
+            f'        [sys.executable, "-m", "pip", "install", "-q", '
+            f'"labutils @ git+{self.url}@{self.branch}"],\n'
+            "        check=True,\n"
+            "    )"
+        )
+
+
+def read_course_repository(pyproject: Path | None = None) -> CourseRepository:
+    """Read [tool.labutils] repository/branch from pyproject.toml, with a clear error if unset."""
+    if pyproject is None:
+        root = repo_root()
+        if root is None:
+            raise CourseConfigError("No course repository found (no pyproject.toml above the cwd).")
+        pyproject = root / "pyproject.toml"
+    with open(pyproject, "rb") as handle:
+        table = tomllib.load(handle).get("tool", {}).get("labutils", {})
+    url = str(table.get("repository", "")).strip()
+    branch = str(table.get("branch", "main")).strip() or "main"
+    if not url:
+        raise CourseConfigError(
+            f"No repository URL set in {pyproject}. Add under [tool.labutils]: "
+            'repository = "https://github.com/OWNER/REPO" (and branch = "main"), '
+            "then run `make badges`."
+        )
+    if not _GITHUB.match(url):
+        raise CourseConfigError(
+            f"[tool.labutils] repository = {url!r} in {pyproject} is not a GitHub URL of the "
+            "form https://github.com/OWNER/REPO (Colab opens notebooks from GitHub)."
+        )
+    return CourseRepository(url, branch)
+
+
+def apply_badges(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository) -> bool:
+    """Put the badge on the first line of the first markdown cell and the setup cell after it.
+
+    Returns True when the notebook changed.
+    """
+    before = nbformat.writes(nb)
+    badge = repo.badge_line(relpath)
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and first.cell_type == "markdown":
+        lines = first.source.split("\n")
+        if lines[0].startswith(BADGE_PREFIX):
+            lines[0] = badge
+        else:
+            lines.insert(0, badge)
+        first.source = "\n".join(lines)
+    else:
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(badge))
+    setup = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
+    if setup:
+        setup[0].source = repo.setup_source()
+    else:
+        cell = nbformat.v4.new_code_cell(repo.setup_source())
+        nb.cells.insert(1, cell)
+    return nbformat.writes(nb) != before
+
+
+def badge_problems(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository) -> list[str]:
+    """What disagrees with the configured badge and setup cell (empty when all is right)."""
+    problems = []
+    first = nb.cells[0] if nb.cells else None
+    if first is None or first.cell_type != "markdown":
+        problems.append("first cell is not the markdown cell with the Colab badge")
+    elif first.source.split("\n")[0] != repo.badge_line(relpath):
+        problems.append("Colab badge missing or pointing elsewhere")
+    setup = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
+    if len(setup) != 1:
+        problems.append(f"expected one Colab setup cell, found {len(setup)}")
+    elif setup[0].source != repo.setup_source():
+        problems.append("Colab setup cell differs from the configured repository/branch")
+    return problems
+
+
+def all_notebooks(root: Path) -> list[Path]:
+    return sorted((root / "notebooks").rglob("*.ipynb"))
+
+
+def update_badges(root: Path | None = None, check: bool = False, echo=print) -> int:
+    """Rewrite (or with `check`, verify) every notebook's badge and setup cell; return #problems."""
+    root = root or repo_root()
+    if root is None:
+        raise CourseConfigError("Run this inside the course repository.")
+    repo = read_course_repository(root / "pyproject.toml")
+    problems = 0
+    for path in all_notebooks(root):
+        if ".ipynb_checkpoints" in path.parts or path.name.startswith("."):
+            continue
+        relpath = path.relative_to(root).as_posix()
+        nb = nbformat.read(path, as_version=4)
+        if check:
+            for problem in badge_problems(nb, relpath, repo):
+                echo(f"{relpath}: {problem}")
+                problems += 1
+        elif apply_badges(nb, relpath, repo):
+            nbformat.write(nb, path)
+            echo(f"updated {relpath}")
+    return problems
