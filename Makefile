@@ -17,7 +17,6 @@ export LABUTILS_DATA_MIRROR ?= $(MIRROR_DEFAULT)
 # Batch runs (papermill, nbval) show no progress bars, so stored outputs stay stable.
 export LABUTILS_PROGRESS ?= 0
 export PYTHONHASHSEED := 0
-export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider

@@ -50,16 +50,14 @@ class CourseRepository:
     def setup_source(self) -> str:
         """The Colab setup cell: installs labutils from the course repository, only on Colab."""
         return (
-            f"{SETUP_MARKER}): on Colab, install the course helpers; elsewhere do nothing.\n"
+            f"{SETUP_MARKER}): installs the course helpers on Colab only.\n"
             "import subprocess\n"
             "import sys\n"
             "\n"
             'if "google.colab" in sys.modules:\n'
-            "    subprocess.run(\n"
-            f'        [sys.executable, "-m", "pip", "install", "-q", '
-            f'"labutils @ git+{self.url}@{self.branch}"],\n'
-            "        check=True,\n"
-            "    )"
+            "    package = \"labutils @ git+" + f"{self.url}@{self.branch}" + "\"\n"
+            "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", package], "
+            "check=True)"
         )
 
 

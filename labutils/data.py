@@ -238,7 +238,9 @@ def mnist_transform():
     )
 
 
-def normalized_images(dataset, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def normalized_images(
+    dataset, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The whole MNIST split as tensors, normalized once: images (N, 1, 28, 28), labels (N,).
 
     Gives exactly what `mnist_transform()` gives image by image, without the per-item cost.

@@ -49,7 +49,10 @@ def course_notebooks(folder: Path | None = None) -> list[Path]:
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what changes on every run (timestamps, durations, kernel details) so diffs show content."""
+    """Drop what changes on every run (timestamps, durations, kernel details).
+
+    Diffs then show only real changes to the lesson.
+    """
     for key in ("papermill", "widgets", "execution"):
         nb.metadata.pop(key, None)
     if "language_info" in nb.metadata:
@@ -76,7 +79,7 @@ class RunResult:
 
 
 def run_notebook(path: Path, timeout: int | None = 1800) -> RunResult:
-    """Execute `path` with papermill (cwd: its folder); store the cleaned result in place on success."""
+    """Execute `path` with papermill (cwd: its folder); store it, cleaned, only on success."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 

@@ -1,0 +1,222 @@
+"""The 6-2-1 network of experiment 1, its weights as plain mappings, and the paper's solution.
+
+Weights travel between the trainers, the analysis and the plots as state_dict-like mappings with
+the keys of `WEIGHT_KEYS`: "hidden.weight" (h, 6), "hidden.bias" (h,), "output.weight" (1, h),
+"output.bias" (1,). A *batched* mapping (many networks, see `train_many`) has one more leading
+dimension: (S, h, 6), (S, h), (S, 1, h), (S, 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from labutils.rhw1986.dataset import N_INPUTS
+
+WEIGHT_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
+"""The four parameter tensors of a SymmetryNet, in the order they are initialised."""
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+"""Hidden-unit nonlinearities on offer; the paper's units are logistic ("sigmoid")."""
+
+Weights = dict[str, torch.Tensor]
+
+# Figure 1 of Rumelhart, Hinton & Williams (1986), as transcribed in the course issue (values are
+# read off the figure, so approximate). Magnitudes on the input arcs are 14.2, 7.2 and 3.6, the
+# two members of a mirror pair carry opposite signs, and the second hidden unit is the first with
+# every sign flipped; both hidden biases are -1.1, both hidden->output weights -8.8, the output
+# bias 6.4. Which pair of inputs carries which magnitude (here: outer pair 14.2, middle 7.2,
+# inner 3.6) is our reading; none of the checks in labutils.rhw1986.analysis depends on it.
+_PAPER_ROW = (14.2, 7.2, 3.6, -3.6, -7.2, -14.2)
+
+
+def paper_weights(dtype: torch.dtype = torch.float64) -> Weights:
+    """A fresh copy of the paper's Figure 1 solution (approximate values, see the module source)."""
+    row = torch.tensor(_PAPER_ROW, dtype=dtype)
+    return {
+        "hidden.weight": torch.stack([row, -row]),
+        "hidden.bias": torch.tensor([-1.1, -1.1], dtype=dtype),
+        "output.weight": torch.tensor([[-8.8, -8.8]], dtype=dtype),
+        "output.bias": torch.tensor([6.4], dtype=dtype),
+    }
+
+
+PAPER_WEIGHTS: Weights = paper_weights()
+"""The paper's Figure 1 weights (float64). Use paper_weights() for a copy you may modify."""
+
+
+def check_activation(activation: str) -> str:
+    """Return `activation` if it is one of ACTIVATIONS, else raise ValueError listing them."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; valid ones are: {', '.join(ACTIVATIONS)}"
+        )
+    return activation
+
+
+def hidden_activation(name: str):
+    """The hidden-unit function called `name` (see ACTIVATIONS)."""
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[
+        check_activation(name)
+    ]
+
+
+def weight_shapes(hidden: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each weight tensor of a network with `hidden` hidden units."""
+    return {
+        "hidden.weight": (hidden, N_INPUTS),
+        "hidden.bias": (hidden,),
+        "output.weight": (1, hidden),
+        "output.bias": (1,),
+    }
+
+
+def check_weights(weights: Mapping[str, torch.Tensor], batched: bool = False) -> int:
+    """Check keys and shapes of a weight mapping; return its number of hidden units.
+
+    Raises ValueError naming the offending key with the expected and the actual shape.
+    """
+    if not isinstance(weights, Mapping):
+        raise ValueError(
+            f"weights must be a mapping with keys {', '.join(WEIGHT_KEYS)}, "
+            f"got {type(weights).__name__}"
+        )
+    missing = [key for key in WEIGHT_KEYS if key not in weights]
+    if missing:
+        raise ValueError(
+            f"weights lack {', '.join(missing)}; expected the keys {', '.join(WEIGHT_KEYS)}"
+        )
+    lead = 1 if batched else 0
+    first = tuple(torch.as_tensor(weights["hidden.weight"]).shape)
+    hidden = first[lead] if len(first) == lead + 2 else -1
+    seeds = first[:lead]
+    for key, shape in weight_shapes(max(hidden, 1)).items():
+        got = tuple(torch.as_tensor(weights[key]).shape)
+        want = seeds + shape
+        if hidden < 1 or got != want:
+            if hidden < 1:
+                want_text = "(S, h, 6)" if batched else "(h, 6)"
+                key, got = "hidden.weight", first
+            else:
+                want_text = str(want)
+            raise ValueError(f"{key}: expected shape {want_text}, got {got}")
+    return hidden
+
+
+def as_weights(weights: Mapping[str, torch.Tensor], dtype: torch.dtype | None = None) -> Weights:
+    """A checked copy of `weights` as a plain dict of tensors (optionally converted to `dtype`)."""
+    check_weights(weights)
+    return {key: torch.as_tensor(weights[key]).detach().clone().to(dtype) for key in WEIGHT_KEYS}
+
+
+def seed_for(seed: int, index: int) -> int:
+    """The generator seed of network `index` in a study started with `seed`.
+
+    Distinct (seed, index) pairs give unrelated streams, and any single network of a study can be
+    re-created from the two numbers alone (see initial_weights).
+    """
+    if seed < 0 or index < 0:
+        raise ValueError(f"seed and index must be >= 0, got seed={seed}, index={index}")
+    mixed = (seed * 0x9E3779B97F4A7C15 + index * 0xBF58476D1CE4E5B9 + 1) % 2**64
+    mixed ^= mixed >> 31
+    return mixed % 2**63
+
+
+def draw_weights(
+    hidden: int = 2,
+    init_range: float = 0.3,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+) -> Weights:
+    """Weights and biases uniform in [-init_range, init_range], drawn in WEIGHT_KEYS order.
+
+    Numbers are drawn in float64 and then converted, so a float32 network starts from the
+    rounded float64 weights of the same generator.
+    """
+    if hidden < 1:
+        raise ValueError(f"hidden must be >= 1 hidden unit, got {hidden}")
+    if not init_range > 0:
+        raise ValueError(f"init_range must be > 0, got {init_range}")
+    weights = {}
+    for key, shape in weight_shapes(hidden).items():
+        values = torch.empty(shape, dtype=torch.float64).uniform_(
+            -init_range, init_range, generator=generator
+        )
+        weights[key] = values.to(dtype)
+    return weights
+
+
+def initial_weights(
+    seed: int,
+    index: int,
+    hidden: int = 2,
+    init_range: float = 0.3,
+    dtype: torch.dtype = torch.float64,
+) -> Weights:
+    """The starting weights of network `index` of a study run with `seed` (see train_many)."""
+    generator = torch.Generator().manual_seed(seed_for(seed, index))
+    return draw_weights(hidden, init_range, generator, dtype)
+
+
+class SymmetryNet(nn.Module):
+    """6 inputs -> `hidden` hidden units -> 1 logistic output, every unit with a bias.
+
+    The paper's network is SymmetryNet() (2 logistic hidden units, weights uniform in [-0.3, 0.3]).
+    forward() returns the output unit's activity y in (0, 1); logits() the net input before the
+    output sigmoid (used by the cross-entropy loss).
+    """
+
+    def __init__(
+        self,
+        hidden: int = 2,
+        activation: str = "sigmoid",
+        init_range: float = 0.3,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        self.activation = check_activation(activation)
+        self.hidden = nn.Linear(N_INPUTS, hidden, dtype=dtype)
+        self.output = nn.Linear(hidden, 1, dtype=dtype)
+        self.load_weights(draw_weights(hidden, init_range, generator, dtype))
+
+    @classmethod
+    def from_weights(
+        cls, weights: Mapping[str, torch.Tensor], activation: str = "sigmoid"
+    ) -> SymmetryNet:
+        """A network holding a copy of `weights` (its dtype is theirs)."""
+        hidden = check_weights(weights)
+        dtype = torch.as_tensor(weights["hidden.weight"]).dtype
+        net = cls(hidden=hidden, activation=activation, dtype=dtype)
+        net.load_weights(weights)
+        return net
+
+    def load_weights(self, weights: Mapping[str, torch.Tensor]) -> None:
+        """Copy `weights` (a mapping with WEIGHT_KEYS) into this network."""
+        hidden = check_weights(weights)
+        if hidden != self.hidden.out_features:
+            raise ValueError(
+                f"hidden.weight: expected shape ({self.hidden.out_features}, {N_INPUTS}), "
+                f"got ({hidden}, {N_INPUTS})"
+            )
+        with torch.no_grad():
+            for key, param in zip(WEIGHT_KEYS, self.parameters(), strict=True):
+                param.copy_(torch.as_tensor(weights[key]))
+
+    def weights(self) -> Weights:
+        """A detached copy of the parameters as {key: tensor}."""
+        return {key: p.detach().clone() for key, p in zip(WEIGHT_KEYS, self.parameters(), strict=True)}
+
+    def hidden_activity(self, x: torch.Tensor) -> torch.Tensor:
+        """Activities of the hidden units, (N, h)."""
+        return hidden_activation(self.activation)(self.hidden(x))
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Net input to the output unit, (N, 1)."""
+        return self.output(self.hidden_activity(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output activity y = sigmoid(net input), (N, 1)."""
+        return torch.sigmoid(self.logits(x))

@@ -1,0 +1,67 @@
+"""labutils.colab: every notebook's badge and setup cell agree with pyproject.toml."""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from labutils import cli, colab
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_notebook_agrees_with_the_configured_repository():
+    assert colab.update_badges(REPO, check=True, echo=print) == 0, "run `make badges`"
+
+
+def test_badge_points_at_the_notebooks_own_path():
+    repo = colab.read_course_repository(REPO / "pyproject.toml")
+    line = repo.badge_line("notebooks/01_autograd.ipynb")
+    assert line.endswith(f"/blob/{repo.branch}/notebooks/01_autograd.ipynb)")
+    assert f"git+{repo.url}@{repo.branch}" in repo.setup_source()
+
+
+def test_apply_is_idempotent_and_inserts_missing_cells():
+    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
+    assert colab.apply_badges(nb, "notebooks/x.ipynb", repo)
+    assert not colab.apply_badges(nb, "notebooks/x.ipynb", repo)
+    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo) == []
+    assert nb.cells[0].source.splitlines()[1] == "# Title"
+    other = colab.CourseRepository("https://github.com/fork/course", "main")
+    assert len(colab.badge_problems(nb, "notebooks/x.ipynb", other)) == 2
+
+
+def _project_copy(tmp_path: Path, tool_table: str) -> Path:
+    (tmp_path / "labutils").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(REPO / "notebooks" / "01_autograd.ipynb", tmp_path / "notebooks")
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n{tool_table}')
+    return tmp_path
+
+
+def test_no_repository_url_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    root = _project_copy(tmp_path, "[tool.labutils]\nbranch = \"main\"\n")
+    monkeypatch.chdir(root)
+    before = (root / "notebooks" / "01_autograd.ipynb").read_bytes()
+    assert cli.main(["badges"]) == 2
+    err = capsys.readouterr().err
+    assert "No repository URL set" in err and "[tool.labutils]" in err
+    assert (root / "notebooks" / "01_autograd.ipynb").read_bytes() == before
+
+
+def test_non_github_url_is_refused(tmp_path):
+    root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "ftp://example.org/x"\n')
+    with pytest.raises(colab.CourseConfigError, match="not a GitHub URL"):
+        colab.read_course_repository(root / "pyproject.toml")
+
+
+def test_badges_command_rewrites_a_fork(tmp_path, monkeypatch):
+    root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/fork/c"\n')
+    monkeypatch.chdir(root)
+    assert cli.main(["badges", "--check"]) == 1
+    assert cli.main(["badges"]) == 0
+    assert cli.main(["badges", "--check"]) == 0
+    text = (root / "notebooks" / "01_autograd.ipynb").read_text()
+    assert "colab.research.google.com/github/fork/c/blob/main/notebooks/01_autograd.ipynb" in text

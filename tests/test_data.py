@@ -1,0 +1,117 @@
+"""labutils.data: the committed regression data and MNIST from cache, mirror or download."""
+
+import gzip
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from labutils import data
+from labutils.paths import MIRROR_ENV
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------ regression data
+
+def test_generator_reproduces_committed_files_exactly():
+    x, y = data.make_regression_data()
+    assert x.shape == (1000, 100) and y.shape == (1000, 1)
+    stored_x = torch.load(REPO / "data" / "X_reg.pt", weights_only=True)
+    stored_y = torch.load(REPO / "data" / "y_reg.pt", weights_only=True)
+    assert torch.equal(x, stored_x) and torch.equal(y, stored_y)
+
+
+def test_load_regression_data_from_repo():
+    x, y = data.load_regression_data(REPO / "data")
+    assert torch.equal(x, data.make_regression_data()[0]) and y.shape == (1000, 1)
+
+
+def test_missing_files_are_regenerated(tmp_path):
+    x, _ = data.load_regression_data(tmp_path)
+    assert torch.equal(x, data.make_regression_data()[0])
+
+
+def test_not_a_tensor_file_is_a_clear_error(tmp_path):
+    data.save_regression_data(tmp_path)
+    (tmp_path / "X_reg.pt").write_text("this is not a tensor file")
+    with pytest.raises(ValueError, match=r"X_reg\.pt is not a PyTorch tensor file"):
+        data.load_regression_data(tmp_path)
+
+
+def test_pickled_object_is_refused(tmp_path):
+    data.save_regression_data(tmp_path)
+    torch.save({"not": "a tensor"}, tmp_path / "X_reg.pt")
+    with pytest.raises(ValueError, match="holds a dict, not a tensor"):
+        data.load_regression_data(tmp_path)
+    # weights_only=True: arbitrary pickles never run
+    (tmp_path / "y_reg.pt").write_bytes(pickle.dumps(object(), protocol=2))
+    with pytest.raises(ValueError, match="y_reg.pt"):
+        data._load_tensor(tmp_path / "y_reg.pt")
+
+
+# ------------------------------------------------------------------ MNIST
+
+def test_mirror_then_cache(tmp_path, tiny_mirror, monkeypatch, no_download):
+    monkeypatch.setenv(MIRROR_ENV, str(tiny_mirror))
+    root = tmp_path / "data"
+    source = data.prepare_mnist(root)
+    assert source.kind == "mirror"
+    assert data.prepare_mnist(root).kind == "cache"
+    train, test, source = data.mnist_datasets(data.mnist_transform(), root)
+    assert source.kind == "cache" and len(train) == 20 and len(test) == 20
+    image, label = train[3]
+    assert image.shape == (1, 28, 28) and label == 3
+    images, labels = data.normalized_images(train)
+    assert torch.allclose(images[3], image, atol=1e-6) and labels[3] == 3
+
+
+def test_offline_without_mirror_names_the_variable(tmp_path, monkeypatch, no_download):
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    with pytest.raises(data.MnistUnavailableError, match=MIRROR_ENV) as err:
+        data.prepare_mnist(tmp_path)
+    assert "train-images-idx3-ubyte" in str(err.value)
+
+
+def test_mirror_missing_a_file(tmp_path, tiny_mirror, monkeypatch, no_download):
+    (tiny_mirror / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").unlink()
+    monkeypatch.setenv(MIRROR_ENV, str(tiny_mirror))
+    with pytest.raises(data.MnistUnavailableError, match="t10k-labels-idx1-ubyte"):
+        data.prepare_mnist(tmp_path / "data")
+
+
+def test_mirror_without_mnist_folder(tmp_path, monkeypatch, no_download):
+    monkeypatch.setenv(MIRROR_ENV, str(tmp_path))
+    with pytest.raises(data.MnistUnavailableError, match="no MNIST/raw folder"):
+        data.prepare_mnist(tmp_path / "data")
+
+
+def test_truncated_gz_names_the_file(tmp_path, tiny_mirror, monkeypatch, no_download):
+    packed = tiny_mirror / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
+    packed.write_bytes(packed.read_bytes()[:200])
+    monkeypatch.setenv(MIRROR_ENV, str(tiny_mirror))
+    root = tmp_path / "data"
+    with pytest.raises(data.MnistFileError, match="train-images-idx3-ubyte.gz"):
+        data.prepare_mnist(root)
+    assert not (root / "MNIST" / "raw" / "train-images-idx3-ubyte").exists()  # nothing half-written
+
+
+def test_gz_with_too_few_bytes_names_the_file(tmp_path, tiny_mirror, monkeypatch, no_download):
+    packed = tiny_mirror / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz"
+    packed.write_bytes(gzip.compress(gzip.decompress(packed.read_bytes())[:-5]))
+    monkeypatch.setenv(MIRROR_ENV, str(tiny_mirror))
+    with pytest.raises(data.MnistFileError, match="train-labels-idx1-ubyte is truncated"):
+        data.prepare_mnist(tmp_path / "data")
+
+
+def test_truncated_cached_file_is_reported_not_deleted(tmp_path, tiny_mirror, monkeypatch,
+                                                       no_download):
+    monkeypatch.setenv(MIRROR_ENV, str(tiny_mirror))
+    root = tmp_path / "data"
+    data.prepare_mnist(root)
+    cached = root / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
+    cached.write_bytes(cached.read_bytes()[:1000])
+    with pytest.raises(data.MnistFileError, match="t10k-images-idx3-ubyte is truncated"):
+        data.prepare_mnist(root)
+    assert cached.stat().st_size == 1000
