@@ -8,12 +8,13 @@ dimension: (S, h, 6), (S, h), (S, 1, h), (S, 1).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import torch
 from torch import nn
 
-from labutils.rhw1986.dataset import N_INPUTS
+from labutils.rhw1986.dataset import N_INPUTS, symmetry_dataset
 
 WEIGHT_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
 """The four parameter tensors of a SymmetryNet, in the order they are initialised."""
@@ -130,7 +131,7 @@ def draw_weights(
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> Weights:
-    """Weights and biases uniform in [-init_range, init_range], drawn in WEIGHT_KEYS order.
+    """Weights and biases uniform in [-init_range, init_range], one vector in WEIGHT_KEYS order.
 
     Numbers are drawn in float64 and then converted, so a float32 network starts from the
     rounded float64 weights of the same generator.
@@ -139,12 +140,15 @@ def draw_weights(
         raise ValueError(f"hidden must be >= 1 hidden unit, got {hidden}")
     if not init_range > 0:
         raise ValueError(f"init_range must be > 0, got {init_range}")
-    weights = {}
-    for key, shape in weight_shapes(hidden).items():
-        values = torch.empty(shape, dtype=torch.float64).uniform_(
-            -init_range, init_range, generator=generator
-        )
-        weights[key] = values.to(dtype)
+    shapes = weight_shapes(hidden)
+    sizes = [math.prod(shape) for shape in shapes.values()]
+    flat = torch.empty(sum(sizes), dtype=torch.float64)
+    flat.uniform_(-init_range, init_range, generator=generator)
+    parts = flat.split(sizes)
+    weights = {
+        key: part.view(shape).to(dtype)
+        for (key, shape), part in zip(shapes.items(), parts, strict=True)
+    }
     return weights
 
 
@@ -207,7 +211,9 @@ class SymmetryNet(nn.Module):
 
     def weights(self) -> Weights:
         """A detached copy of the parameters as {key: tensor}."""
-        return {key: p.detach().clone() for key, p in zip(WEIGHT_KEYS, self.parameters(), strict=True)}
+        return {
+            key: p.detach().clone() for key, p in zip(WEIGHT_KEYS, self.parameters(), strict=True)
+        }
 
     def hidden_activity(self, x: torch.Tensor) -> torch.Tensor:
         """Activities of the hidden units, (N, h)."""
@@ -220,3 +226,19 @@ class SymmetryNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Output activity y = sigmoid(net input), (N, 1)."""
         return torch.sigmoid(self.logits(x))
+
+
+def batched_forward(
+    weights: Mapping[str, torch.Tensor], activation: str = "sigmoid"
+) -> torch.Tensor:
+    """Outputs (S, 64) of S networks given as batched weights (S, ...), on the 64 cases in order."""
+    check_weights(weights, batched=True)
+    w1 = torch.as_tensor(weights["hidden.weight"])
+    x, _ = symmetry_dataset(w1.dtype)
+    net_in = (
+        torch.einsum("ci,shi->sch", x, w1) + torch.as_tensor(weights["hidden.bias"])[:, None, :]
+    )
+    h = hidden_activation(activation)(net_in)
+    w2 = torch.as_tensor(weights["output.weight"])[:, 0, :]
+    o = torch.einsum("sch,sh->sc", h, w2) + torch.as_tensor(weights["output.bias"])
+    return torch.sigmoid(o)

@@ -1,0 +1,328 @@
+"""Generate the student assignment from the one instructor source (`python -m labutils release`).
+
+The instructor source `notebooks/solutions/05_assignment_solution.ipynb` holds the worked solution
+between markers; the release turns it into `notebooks/05_assignment.ipynb`:
+
+- in code cells, each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
+  `# YOUR CODE HERE` + `raise NotImplementedError()` (at the region's indentation);
+- in markdown cells, each `<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` region (the model
+  report) becomes the answer placeholder;
+- check cells (first line `# CHECK: <name> (do not edit)`) become read-only and undeletable;
+- cells whose first line is `<!-- INSTRUCTOR ONLY -->` (markdown) or `# INSTRUCTOR ONLY` (code)
+  are left out;
+- outputs, execution counts and run metadata are cleared, nbval markers dropped, and the Colab
+  badge and setup cell point at the student copy.
+
+The output depends only on the source and [tool.labutils] in pyproject.toml, so a test can
+compare the committed student copy with a fresh release byte for byte.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from labutils.colab import CourseRepository, apply_badges, read_course_repository
+from labutils.paths import repo_root
+
+SOLUTION_SOURCE = "notebooks/solutions/05_assignment_solution.ipynb"
+"""The instructor source, relative to the repository root."""
+
+STUDENT_COPY = "notebooks/05_assignment.ipynb"
+"""The generated student notebook, relative to the repository root."""
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+CODE_PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+
+BEGIN_ANSWER = "<!-- BEGIN SOLUTION -->"
+END_ANSWER = "<!-- END SOLUTION -->"
+ANSWER_PLACEHOLDER = "_YOUR ANSWER HERE: replace this line with your text._"
+
+CHECK_MARKER = re.compile(r"^# CHECK: ([A-Za-z][\w-]*) \(do not edit\)\s*$")
+"""First line of every self-check cell; the grader finds check cells by it, not by metadata."""
+
+INSTRUCTOR_ONLY = ("<!-- INSTRUCTOR ONLY -->", "# INSTRUCTOR ONLY")
+"""First lines of cells that stay in the instructor source only (notes, asserts on results)."""
+
+CHECK_TAG = "check"
+READ_ONLY = {"editable": False, "deletable": False}
+
+_NBVAL_LINE = re.compile(r"^# NBVAL_[A-Z_]+\s*$")
+_KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+
+
+class ReleaseError(ValueError):
+    """The instructor source breaks a release rule (unbalanced markers, solution in a check)."""
+
+
+def check_name(cell: nbformat.NotebookNode) -> str | None:
+    """The name of a check cell (from its first line), or None for any other cell."""
+    if cell.get("cell_type") != "code":
+        return None
+    first = cell.get("source", "").split("\n", 1)[0]
+    match = CHECK_MARKER.match(first)
+    return match.group(1) if match else None
+
+
+def instructor_only(cell: nbformat.NotebookNode) -> bool:
+    """True for a cell the release leaves out (first line `<!-- INSTRUCTOR ONLY -->`...)."""
+    return cell.get("source", "").split("\n", 1)[0].strip() in INSTRUCTOR_ONLY
+
+
+def has_solution(cell: nbformat.NotebookNode) -> bool:
+    """True for a cell holding at least one solution region (code or markdown)."""
+    begin = BEGIN_SOLUTION if cell.get("cell_type") == "code" else BEGIN_ANSWER
+    return any(line.strip() == begin for line in cell.get("source", "").split("\n"))
+
+
+def source_checksum(source: str) -> str:
+    """SHA-256 of a cell's source, ignoring trailing spaces and blank lines at the end."""
+    lines = [line.rstrip() for line in source.replace("\r\n", "\n").split("\n")]
+    text = "\n".join(lines).strip("\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _replace_regions(
+    source: str, begin: str, end: str, placeholder: tuple[str, ...], where: str
+) -> str:
+    """Replace each begin...end region (marker lines included) by `placeholder`, kept indented."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.split("\n"), start=1):
+        marker = line.strip()
+        if marker == begin:
+            if inside:
+                raise ReleaseError(f"{where}, line {number}: {begin!r} inside another region")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + text for text in placeholder)
+        elif marker == end:
+            if not inside:
+                raise ReleaseError(f"{where}, line {number}: {end!r} without {begin!r}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ReleaseError(f"{where}: {begin!r} is never closed by {end!r}")
+    return "\n".join(out)
+
+
+def release_cell(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
+    """The student version of one instructor cell."""
+    where = f"cell {index + 1}"
+    new = copy.deepcopy(cell)
+    tags = [t for t in new.metadata.get("tags", []) if t == CHECK_TAG]
+    new.metadata = {}
+    if new.cell_type == "code":
+        name = check_name(new)
+        if name is not None and has_solution(new):
+            raise ReleaseError(f"{where}: check cell {name!r} must not contain a solution region")
+        source = _replace_regions(new.source, BEGIN_SOLUTION, END_SOLUTION, CODE_PLACEHOLDER, where)
+        new.source = "\n".join(line for line in source.split("\n") if not _NBVAL_LINE.match(line))
+        new.outputs = []
+        new.execution_count = None
+        if name is not None:
+            new.metadata.update(READ_ONLY)
+            tags = [CHECK_TAG]
+    elif new.cell_type == "markdown":
+        new.source = _replace_regions(
+            new.source, BEGIN_ANSWER, END_ANSWER, (ANSWER_PLACEHOLDER,), where
+        )
+    if tags:
+        new.metadata["tags"] = tags
+    return new
+
+
+def release_notebook(
+    solution: nbformat.NotebookNode,
+    relpath: str = STUDENT_COPY,
+    repo: CourseRepository | None = None,
+) -> nbformat.NotebookNode:
+    """The student notebook made from the instructor notebook `solution` (which is not changed).
+
+    `repo` (default: read from pyproject.toml) sets the Colab badge and setup cell for `relpath`.
+    Raises ReleaseError on unbalanced markers or duplicate check names.
+    """
+    names = [check_name(cell) for cell in solution.cells]
+    seen = [n for n in names if n is not None]
+    duplicates = sorted({n for n in seen if seen.count(n) > 1})
+    if duplicates:
+        raise ReleaseError(f"check names must be unique; repeated: {', '.join(duplicates)}")
+    student = nbformat.v4.new_notebook()
+    student.nbformat_minor = max(solution.get("nbformat_minor", 5), 5)
+    student.metadata = {
+        key: copy.deepcopy(solution.metadata[key])
+        for key in _KEPT_NOTEBOOK_METADATA
+        if key in solution.metadata
+    }
+    if "language_info" in student.metadata:
+        student.metadata["language_info"] = {
+            "name": student.metadata["language_info"].get("name", "python")
+        }
+    student.cells = [
+        release_cell(cell, i) for i, cell in enumerate(solution.cells) if not instructor_only(cell)
+    ]
+    apply_badges(student, relpath, repo or read_course_repository())
+    return student
+
+
+def release_text(root: Path | None = None) -> str:
+    """The student notebook, as the exact text `release` writes, built from the source in `root`."""
+    root = _root(root)
+    source = root / SOLUTION_SOURCE
+    if not source.is_file():
+        raise FileNotFoundError(f"Instructor source not found: {source}")
+    solution = nbformat.read(source, as_version=4)
+    repo = read_course_repository(root / "pyproject.toml")
+    text = nbformat.writes(release_notebook(solution, STUDENT_COPY, repo))
+    return text if text.endswith("\n") else text + "\n"  # as nbformat.write ends a file
+
+
+def load_release(root: Path | None = None) -> nbformat.NotebookNode:
+    """The release submissions are compared with: the committed student copy, else a fresh one."""
+    root = _root(root)
+    committed = root / STUDENT_COPY
+    if committed.is_file():
+        return nbformat.read(committed, as_version=4)
+    return nbformat.reads(release_text(root), as_version=4)
+
+
+def check_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """Check cells of a notebook by name, in notebook order."""
+    return {name: cell for cell in nb.cells if (name := check_name(cell)) is not None}
+
+
+def cells_needing_solutions(
+    nb: nbformat.NotebookNode, check_reads: dict[str, tuple[str, ...]]
+) -> dict[int, str]:
+    """Code cells of the released notebook that must fail while its solutions are unfilled.
+
+    Returns {cell index: what it should show}. A statement running a placeholder, or calling a
+    function or class whose body holds one, raises NotImplementedError; a statement reading a
+    name that only a failed statement would have bound raises NameError; a check cell that
+    reads (per `check_reads`, {check: names}) such a name or a stub prints FAIL. The release
+    test runs the student copy and expects failures in exactly these cells.
+    """
+    import ast
+
+    missing: set[str] = set()
+    stubs: set[str] = set()
+    failing: dict[int, str] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        name = check_name(cell)
+        if name is not None:
+            if set(check_reads.get(name, ())) & (missing | stubs):
+                failing[index] = "FAIL"
+            continue
+        lines = [line for line in cell.source.split("\n")
+                 if not line.lstrip().startswith(("%", "!"))]
+        for statement in ast.parse("\n".join(lines)).body:
+            defined, used, raises, stubbed = _statement_names(statement)
+            if index in failing:
+                missing |= defined
+            elif raises or used & stubs:
+                failing[index] = "NotImplementedError"
+                missing |= defined
+            elif used & missing:
+                failing[index] = "NameError"
+                missing |= defined
+            else:
+                missing -= defined
+                stubs = (stubs - defined) | stubbed
+    return failing
+
+
+def _statement_names(statement) -> tuple[set[str], set[str], bool, set[str]]:
+    """(names bound, names read when it runs, runs a placeholder?, functions/classes stubbed)."""
+    import ast
+
+    defined: set[str] = set()
+    used: set[str] = set()
+    placeholder = CODE_PLACEHOLDER[1].removesuffix("()")
+
+    def holds_placeholder(node: ast.AST) -> bool:
+        return any(
+            isinstance(n, ast.Raise) and n.exc is not None
+            and ast.unparse(n.exc).removesuffix("()") == placeholder
+            for n in ast.walk(node)
+        )
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                defined.add(node.name)
+                for decorator in node.decorator_list:
+                    visit(decorator)
+            for default in [*node.args.defaults, *node.args.kw_defaults]:
+                if default is not None:
+                    visit(default)
+            return  # the body runs only when called
+        elif isinstance(node, ast.ClassDef):
+            defined.add(node.name)
+            for child in [*node.bases, *node.decorator_list]:
+                visit(child)
+            for child in node.body:
+                if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    visit(child)
+            return
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(statement)
+    runs = not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    stubbed = set() if runs or not holds_placeholder(statement) else {statement.name}
+    return defined, used, runs and holds_placeholder(statement), stubbed
+
+
+@dataclass
+class ReleaseResult:
+    """What `release` did: the student copy's path and whether it was (or would be) changed."""
+
+    path: Path
+    changed: bool
+
+
+def release(root: Path | None = None, check: bool = False) -> ReleaseResult:
+    """Write the student copy from the instructor source; with `check`, only compare."""
+    root = _root(root)
+    target = root / STUDENT_COPY
+    text = release_text(root)
+    current = target.read_text(encoding="utf-8") if target.is_file() else None
+    changed = current != text
+    if changed and not check:
+        target.write_text(text, encoding="utf-8")
+    return ReleaseResult(target, changed)
+
+
+def release_main(args) -> int:
+    """`python -m labutils release [--check]`: 0 when the student copy is (now) up to date."""
+    result = release(check=bool(getattr(args, "check", False)))
+    name = STUDENT_COPY
+    if getattr(args, "check", False):
+        if result.changed:
+            print(f"{name} is stale: it differs from a fresh release of {SOLUTION_SOURCE}. "
+                  "Run `make release` (python -m labutils release) and commit it.")
+            return 1
+        print(f"{name} is up to date with {SOLUTION_SOURCE}.")
+        return 0
+    print(f"wrote {name}" if result.changed else f"{name} already up to date")
+    return 0
+
+
+def _root(root: Path | None) -> Path:
+    found = Path(root) if root is not None else repo_root()
+    if found is None:
+        raise FileNotFoundError("Run this inside the course repository (no pyproject.toml found).")
+    return found

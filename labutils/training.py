@@ -1,0 +1,436 @@
+"""The training loop and the evaluation helpers that the lessons teach, packaged for reuse.
+
+`fit` is the loop of lesson 03 (epochs > batches > forward, loss, zero_grad, backward, step);
+`accuracy`, `mean_loss` and `predict` evaluate with `model.eval()` and `torch.no_grad()` as
+lesson 04 explains; `TensorBatches` is lesson 04's fast path: mini-batches cut from tensors that
+are already in memory, one indexing operation per batch instead of one Python call per example.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from labutils.progress import progress
+
+Batch = tuple[torch.Tensor, ...]
+
+# Losses that compare outputs and targets element by element: they silently broadcast
+# (N, 1) against (N,) into (N, N), so `fit` insists on equal shapes for them.
+_ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
+                       nn.BCEWithLogitsLoss)
+
+
+# ---------------------------------------------------------------- in-memory mini-batches
+
+
+class TensorBatches:
+    """Mini-batches of tensors already in memory: a fast stand-in for a DataLoader.
+
+    `TensorBatches(images, labels, batch_size=256, shuffle=True, seed=0)` yields
+    `(images[idx], labels[idx])` for consecutive slices `idx` of an index permutation that is
+    drawn anew each epoch from a generator seeded once here: reproducible runs, fresh order
+    every epoch. The tensors stay on their device (put them on the GPU first to train there).
+    """
+
+    def __init__(
+        self,
+        *tensors: torch.Tensor,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if not tensors:
+            raise ValueError("TensorBatches needs at least one tensor, e.g. (images, labels).")
+        for position, tensor in enumerate(tensors):
+            if not isinstance(tensor, torch.Tensor) or tensor.ndim == 0:
+                raise TypeError(
+                    f"TensorBatches argument {position} is a {type(tensor).__name__}"
+                    f"{' (0-d)' if isinstance(tensor, torch.Tensor) else ''}; pass tensors "
+                    "whose first dimension indexes the examples."
+                )
+        sizes = [len(t) for t in tensors]
+        if len(set(sizes)) > 1:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(
+                f"TensorBatches tensors disagree on the number of examples (first dimension): "
+                f"{shapes}. Pass matching tensors, e.g. images (N, ...) and labels (N,)."
+            )
+        devices = {t.device for t in tensors}
+        if len(devices) > 1:
+            raise ValueError(
+                f"TensorBatches tensors are on different devices {sorted(map(str, devices))}; "
+                "move them to one device with .to(device) first."
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        self.tensors = tensors
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.tensors[0])
+
+    def __len__(self) -> int:
+        """Number of batches per epoch (as for a DataLoader)."""
+        if self.drop_last:
+            return self.num_examples // self.batch_size
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self) -> Iterator[Batch]:
+        n, size = self.num_examples, self.batch_size
+        stops = range(size, n + 1 if self.drop_last else n + size, size)
+        if not self.shuffle:
+            for stop in stops:
+                yield tuple(t[stop - size : stop] for t in self.tensors)
+            return
+        order = torch.randperm(n, generator=self.generator).to(self.tensors[0].device)
+        for stop in stops:
+            index = order[stop - size : stop]
+            yield tuple(t[index] for t in self.tensors)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
+        return (
+            f"TensorBatches({shapes}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"{len(self)} batches)"
+        )
+
+
+# ---------------------------------------------------------------- what fit records
+
+
+@dataclass
+class History:
+    """What `fit` records, epoch by epoch.
+
+    batch_losses: the loss of every batch, in training order.
+    epoch_losses: each epoch's mean loss over its examples (batches weighted by their size).
+    learning_rates: the learning rate (first parameter group) used in each epoch.
+    metrics: name -> one value per epoch, from `fit(metrics=...)`.
+    seconds: wall time of the training steps, without the time spent in `metrics`.
+    """
+
+    batch_losses: list[float] = field(default_factory=list)
+    epoch_losses: list[float] = field(default_factory=list)
+    batches_per_epoch: list[int] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        return len(self.epoch_losses)
+
+    def __repr__(self) -> str:
+        last = f"{self.epoch_losses[-1]:.4g}" if self.epoch_losses else "n/a"
+        names = f", metrics {sorted(self.metrics)}" if self.metrics else ""
+        return (
+            f"History({self.epochs} epochs, {len(self.batch_losses)} batches, "
+            f"last epoch loss {last}{names})"
+        )
+
+
+# ---------------------------------------------------------------- clear errors
+
+
+def describe_input(model: nn.Module) -> str:
+    """What the model's first layer expects, in words (used by the shape-mismatch errors)."""
+    for name, module in model.named_modules():
+        label = f"{name} = {module!r}" if name else repr(module)
+        if isinstance(module, nn.Linear):
+            return f"its first layer {label} expects {module.in_features} features per example"
+        if isinstance(module, nn.modules.conv._ConvNd):
+            return f"its first layer {label} expects {module.in_channels} input channels"
+    return "its expected input size is not known (no Linear or Conv layer found)"
+
+
+def _per_example(shape: torch.Size) -> str:
+    values = math.prod(shape[1:]) if len(shape) > 1 else 1
+    return f"{values} value{'s' if values != 1 else ''} per example"
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    try:
+        return model(inputs)
+    except RuntimeError as err:
+        raise ValueError(
+            f"The model could not take a batch of inputs of shape {tuple(inputs.shape)} "
+            f"({_per_example(inputs.shape)}, dtype {inputs.dtype}): {describe_input(model)}. "
+            "Make the model's input size match the data (or reshape the data). "
+            f"PyTorch said: {str(err).splitlines()[0]}"
+        ) from err
+
+
+def _loss(loss_fn: Callable, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    name = type(loss_fn).__name__
+    if isinstance(loss_fn, _ELEMENTWISE_LOSSES) and outputs.shape != targets.shape:
+        raise ValueError(
+            f"{name} compares element by element, but the model's outputs have shape "
+            f"{tuple(outputs.shape)} and the targets {tuple(targets.shape)}; it would broadcast "
+            "them silently. Give the targets the outputs' shape (e.g. y.view(-1, 1)) or change "
+            "the model's output size."
+        )
+    try:
+        return loss_fn(outputs, targets)
+    except (RuntimeError, ValueError, IndexError) as err:
+        hint = ""
+        if isinstance(loss_fn, nn.CrossEntropyLoss):
+            hint = " CrossEntropyLoss wants raw scores (N, C) and class indices (N,) in 0..C-1."
+        raise ValueError(
+            f"{name} could not compare the model's outputs of shape {tuple(outputs.shape)} "
+            f"({outputs.dtype}) with the targets of shape {tuple(targets.shape)} "
+            f"({targets.dtype}).{hint} PyTorch said: {str(err).splitlines()[0]}"
+        ) from err
+
+
+def _split(batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        kind = f"a {type(batch).__name__}"
+        if isinstance(batch, (tuple, list)):
+            kind += f" of {len(batch)} items"
+        raise ValueError(
+            f"Each batch must be a pair (inputs, targets); the loader gave {kind}. "
+            "Use e.g. TensorDataset(X, y) or TensorBatches(X, y, batch_size=...)."
+        )
+    return batch[0], batch[1]
+
+
+def _model_device(model: nn.Module) -> torch.device | None:
+    for parameter in model.parameters():
+        return parameter.device
+    return None
+
+
+def _check_not_empty(loader: Iterable, what: str) -> None:
+    if hasattr(loader, "__len__") and len(loader) == 0:  # type: ignore[arg-type]
+        raise ValueError(f"{what}: the loader has no batches (is the dataset empty?).")
+
+
+def _check_optimizer(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}; "
+            "e.g. torch.optim.SGD(model.parameters(), lr=1e-2)."
+        )
+    in_model = {id(p) for p in model.parameters()}
+    in_optimizer = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if in_model and not in_model & in_optimizer:
+        raise ValueError(
+            "The optimizer updates none of the model's parameters (was it built for another "
+            "model, or was the model created again afterwards?). Build it from this model: "
+            "torch.optim.SGD(model.parameters(), lr=...)."
+        )
+
+
+def _check_scheduler(scheduler: Any, optimizer: torch.optim.Optimizer, step: str) -> None:
+    if step not in ("epoch", "batch"):
+        raise ValueError(f"scheduler_step must be 'epoch' or 'batch', got {step!r}.")
+    if scheduler is None:
+        return
+    bound = getattr(scheduler, "optimizer", None)
+    if bound is None:
+        raise TypeError(
+            f"scheduler must be a torch.optim.lr_scheduler scheduler, got "
+            f"{type(scheduler).__name__}."
+        )
+    if bound is not optimizer:
+        raise ValueError(
+            f"The scheduler {type(scheduler).__name__} is bound to a different optimizer than "
+            "the one given to fit, so it would change a learning rate that training never "
+            "uses. Build it from the same optimizer: Scheduler(optimizer, ...)."
+        )
+
+
+def _check_epochs(epochs: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1 (passes over the data), got {epochs!r}.")
+
+
+# ---------------------------------------------------------------- the training loop
+
+
+def fit(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    scheduler: Any = None,
+    device: torch.device | str | None = None,
+    *,
+    scheduler_step: str = "epoch",
+    metrics: Mapping[str, Callable[[nn.Module], float]] | None = None,
+    progress_bar: bool = True,
+) -> History:
+    """Train `model` for `epochs` passes over `loader` and return the History.
+
+    Each batch: move it to the device, zero_grad, forward, loss, backward, step. The scheduler
+    (if any) steps once per epoch, or once per batch with scheduler_step="batch";
+    ReduceLROnPlateau gets the epoch loss. `metrics` maps names to functions of the model
+    (e.g. test accuracy), evaluated after each epoch. `device`: where to train (the model is
+    moved there); by default, wherever the model's parameters already are.
+    """
+    _check_epochs(epochs)
+    _check_optimizer(model, optimizer)
+    _check_scheduler(scheduler, optimizer, scheduler_step)
+    _check_not_empty(loader, "fit")
+    if device is not None:
+        model.to(device)
+    target = torch.device(device) if device is not None else _model_device(model)
+    plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+    if plateau and scheduler_step == "batch":
+        raise ValueError("ReduceLROnPlateau steps on the epoch loss: use scheduler_step='epoch'.")
+    per_batch = scheduler is not None and scheduler_step == "batch"
+    history = History(metrics={name: [] for name in metrics or {}})
+
+    quiet = {} if progress_bar else {"disable": True}
+    bar = progress(range(epochs), desc="training", unit="epoch", **quiet)
+    for _ in bar:
+        model.train()
+        history.learning_rates.append(float(optimizer.param_groups[0]["lr"]))
+        losses: list[torch.Tensor] = []
+        sizes: list[int] = []
+        start = time.perf_counter()
+        for batch in loader:
+            inputs, targets = _split(batch)
+            if target is not None:
+                inputs = inputs.to(target, non_blocking=True)
+                targets = targets.to(target, non_blocking=True)
+            optimizer.zero_grad()
+            loss = _loss(loss_fn, _forward(model, inputs), targets)
+            loss.backward()
+            optimizer.step()
+            if per_batch:
+                scheduler.step()
+            losses.append(loss.detach())
+            sizes.append(len(targets))
+        if not losses:
+            raise ValueError("fit: the loader yielded no batches (is the dataset empty?).")
+        batch_losses = torch.stack(losses).float().cpu()  # one device sync per epoch
+        weights = torch.tensor(sizes, dtype=torch.float32)
+        epoch_loss = float((batch_losses * weights).sum() / weights.sum())
+        if plateau:
+            scheduler.step(epoch_loss)
+        elif scheduler is not None and not per_batch:
+            scheduler.step()
+        history.seconds += time.perf_counter() - start
+        history.batch_losses.extend(batch_losses.tolist())
+        history.epoch_losses.append(epoch_loss)
+        history.batches_per_epoch.append(len(losses))
+        for name, metric in (metrics or {}).items():
+            history.metrics[name].append(float(metric(model)))
+        bar.set_postfix(loss=f"{epoch_loss:.4g}")
+    return history
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """Inside: model.eval() (dropout off, batch-norm frozen) and torch.no_grad() (no graph).
+
+    On exit every submodule gets back the train/eval mode it had before.
+    """
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+def _eval_batches(model: nn.Module, loader: Iterable, device, what: str):
+    """Yield (outputs, targets) for every batch, in evaluation mode; error if there are none."""
+    _check_not_empty(loader, what)
+    target = torch.device(device) if device is not None else _model_device(model)
+    seen = False
+    with evaluating(model):
+        for batch in loader:
+            inputs, targets = _split(batch)
+            if target is not None:
+                inputs, targets = inputs.to(target), targets.to(target)
+            seen = True
+            yield _forward(model, inputs), targets
+    if not seen:
+        raise ValueError(f"{what}: the loader yielded no batches (is the dataset empty?).")
+
+
+def _class_predictions(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    if outputs.ndim != 2 or len(outputs) != len(targets):
+        raise ValueError(
+            f"Expected class scores of shape (N, C) for N targets, but the model gave "
+            f"{tuple(outputs.shape)} for targets of shape {tuple(targets.shape)}."
+        )
+    return outputs.argmax(dim=1)
+
+
+def accuracy(model: nn.Module, loader: Iterable, device: torch.device | str | None = None) -> float:
+    """Fraction of examples whose highest-scoring class is the target class."""
+    correct: list[torch.Tensor] = []  # counts stay on the device: one sync at the end
+    total = 0
+    for outputs, targets in _eval_batches(model, loader, device, "accuracy"):
+        correct.append((_class_predictions(outputs, targets) == targets).sum())
+        total += len(targets)
+    return torch.stack(correct).sum().item() / total
+
+
+def mean_loss(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    device: torch.device | str | None = None,
+) -> float:
+    """The loss over the whole loader (batches weighted by their size), in evaluation mode."""
+    total, count = 0.0, 0
+    for outputs, targets in _eval_batches(model, loader, device, "mean_loss"):
+        total += float(_loss(loss_fn, outputs, targets)) * len(targets)
+        count += len(targets)
+    return total / count
+
+
+def predict(
+    model: nn.Module, loader: Iterable, device: torch.device | str | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted classes, targets) for every example of `loader`, in its order, on the CPU."""
+    predicted, expected = [], []
+    for outputs, targets in _eval_batches(model, loader, device, "predict"):
+        predicted.append(_class_predictions(outputs, targets).cpu())
+        expected.append(targets.cpu())
+    return torch.cat(predicted), torch.cat(expected)
+
+
+def confusion_matrix(
+    predicted: torch.Tensor, targets: torch.Tensor, num_classes: int | None = None
+) -> torch.Tensor:
+    """Counts[i, j] = how many examples of true class i were predicted as class j."""
+    if predicted.shape != targets.shape or predicted.ndim != 1:
+        raise ValueError(
+            f"predicted and targets must be 1-D and of equal length, got shapes "
+            f"{tuple(predicted.shape)} and {tuple(targets.shape)}."
+        )
+    if num_classes is None:
+        num_classes = int(max(predicted.max(), targets.max())) + 1 if len(targets) else 0
+    for name, values in (("predicted", predicted), ("targets", targets)):
+        if len(values) and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(
+                f"{name} holds classes outside 0..{num_classes - 1} "
+                f"(min {int(values.min())}, max {int(values.max())}); check num_classes."
+            )
+    codes = targets.long() * num_classes + predicted.long()
+    counts = torch.bincount(codes, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)

@@ -1,0 +1,330 @@
+"""Tests of labutils.training (fit, evaluation, TensorBatches) and labutils.device."""
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from labutils.device import pick_device
+from labutils.training import (
+    History,
+    TensorBatches,
+    accuracy,
+    confusion_matrix,
+    evaluating,
+    fit,
+    mean_loss,
+    predict,
+)
+
+
+def line_data(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    """y = 3 x - 1 plus noise: a 2-parameter least-squares problem."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(n, 1, generator=gen) * 2 - 1
+    return x, 3 * x - 1 + 0.1 * torch.randn(n, 1, generator=gen)
+
+
+def least_squares(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    design = torch.cat([x, torch.ones_like(x)], dim=1)
+    return torch.linalg.lstsq(design, y).solution.ravel()  # (slope, intercept)
+
+
+def linear_setup(lr: float = 0.1):
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1)
+    return model, torch.optim.SGD(model.parameters(), lr=lr)
+
+
+class Scores(nn.Module):
+    """A 'classifier' returning its input as class scores; records its mode and grad state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+        self.seen: list[tuple[bool, bool]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append((self.training, torch.is_grad_enabled()))
+        return x * self.scale
+
+
+def one_hot_data(labels: list[int], classes: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    y = torch.tensor(labels)
+    return nn.functional.one_hot(y, classes).float(), y
+
+
+# ---------------------------------------------------------------- fit
+
+
+def test_fit_reaches_the_least_squares_solution():
+    x, y = line_data()
+    model, optimizer = linear_setup(lr=0.5)
+    fit(model, TensorBatches(x, y, batch_size=64), nn.MSELoss(), optimizer, epochs=300)
+    learned = torch.stack([model.weight.detach().ravel()[0], model.bias.detach()[0]])
+    torch.testing.assert_close(learned, least_squares(x, y), atol=1e-4, rtol=0)
+
+
+def test_fit_with_minibatches_and_a_dataloader_gets_close():
+    x, y = line_data()
+    model, optimizer = linear_setup(lr=0.05)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    history = fit(model, loader, nn.MSELoss(), optimizer, epochs=60)
+    learned = torch.stack([model.weight.detach().ravel()[0], model.bias.detach()[0]])
+    assert torch.allclose(learned, least_squares(x, y), atol=0.05)
+    assert history.epoch_losses[-1] < history.epoch_losses[0]
+
+
+def test_history_records_every_batch_and_size_weighted_epoch_means():
+    x, y = line_data(10)
+    model, optimizer = linear_setup(lr=0.0)  # nothing changes: losses are easy to predict
+    history = fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, epochs=3)
+    assert isinstance(history, History)
+    assert history.epochs == 3 and history.batches_per_epoch == [3, 3, 3]
+    assert len(history.batch_losses) == 9
+    with torch.no_grad():
+        full = nn.functional.mse_loss(model(x), y).item()
+    assert history.epoch_losses == pytest.approx([full] * 3, rel=1e-5)  # 4+4+2 examples
+    assert history.learning_rates == [0.0, 0.0, 0.0]
+    assert history.seconds > 0
+    assert "3 epochs" in repr(history)
+
+
+def test_fit_steps_a_scheduler_per_epoch_or_per_batch():
+    x, y = line_data(8)
+    model, optimizer = linear_setup(lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+    history = fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 3, scheduler)
+    assert history.learning_rates == pytest.approx([0.1, 0.05, 0.025])
+
+    model, optimizer = linear_setup(lr=0.1)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.5)
+    history = fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 2, scheduler,
+                  scheduler_step="batch")
+    assert history.learning_rates == pytest.approx([0.1, 0.025])
+
+
+def test_fit_feeds_the_epoch_loss_to_reduce_lr_on_plateau():
+    x, y = line_data(8)
+    model, optimizer = linear_setup(lr=0.01)
+    # mode="max": a falling loss counts as "no improvement", so the rate halves every epoch
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max", factor=0.5, patience=0)
+    history = fit(model, TensorBatches(x, y, batch_size=8), nn.MSELoss(), optimizer, 3, scheduler)
+    assert history.learning_rates == pytest.approx([0.01, 0.01, 0.005])
+    with pytest.raises(ValueError, match="epoch loss"):
+        fit(model, TensorBatches(x, y, batch_size=8), nn.MSELoss(), optimizer, 1, scheduler,
+            scheduler_step="batch")
+
+
+def test_fit_evaluates_metrics_after_each_epoch_in_train_mode_otherwise():
+    inputs, labels = one_hot_data([0, 1, 2, 1])
+    model = Scores()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    history = fit(model, TensorBatches(inputs, labels, batch_size=2), nn.CrossEntropyLoss(),
+                  optimizer, 2, metrics={"acc": lambda m: accuracy(m, [(inputs, labels)])})
+    assert history.metrics == {"acc": [1.0, 1.0]}
+    training_calls = [seen for seen in model.seen if seen[1]]
+    assert training_calls and all(mode for mode, _ in training_calls)
+    assert model.training
+
+
+def test_fit_moves_the_model_to_the_requested_device():
+    x, y = line_data(8)
+    model, optimizer = linear_setup()
+    fit(model, TensorBatches(x, y, batch_size=8), nn.MSELoss(), optimizer, 1, device="cpu",
+        progress_bar=False)
+    assert model.weight.device.type == "cpu"
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 2.5, True, "3"])
+def test_fit_rejects_bad_epochs(epochs):
+    x, y = line_data(8)
+    model, optimizer = linear_setup()
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, epochs)
+
+
+def test_fit_rejects_an_empty_loader():
+    model, optimizer = linear_setup()
+    empty = DataLoader(TensorDataset(torch.zeros(0, 1), torch.zeros(0, 1)), batch_size=4)
+    with pytest.raises(ValueError, match="no batches"):
+        fit(model, empty, nn.MSELoss(), optimizer, 1)
+    with pytest.raises(ValueError, match="no batches"):
+        fit(model, iter([]), nn.MSELoss(), optimizer, 1)  # no len(): found while training
+
+
+def test_fit_rejects_a_scheduler_of_another_optimizer():
+    x, y = line_data(8)
+    model, optimizer = linear_setup()
+    other = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(other, step_size=1)
+    with pytest.raises(ValueError, match="bound to a different optimizer"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 1, scheduler)
+    with pytest.raises(TypeError, match="scheduler must be"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 1, "cosine")
+    with pytest.raises(ValueError, match="scheduler_step"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 1,
+            scheduler_step="step")
+
+
+def test_fit_rejects_an_optimizer_of_another_model():
+    x, y = line_data(8)
+    model, _ = linear_setup()
+    _, optimizer = linear_setup()
+    with pytest.raises(ValueError, match="none of the model's parameters"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 1)
+    with pytest.raises(TypeError, match="torch.optim.Optimizer"):
+        fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), "sgd", 1)
+
+
+def test_model_and_batch_shape_mismatch_names_both_shapes():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    images, labels = torch.zeros(6, 1, 14, 14), torch.zeros(6, dtype=torch.long)
+    with pytest.raises(ValueError) as caught:
+        fit(model, TensorBatches(images, labels, batch_size=3), nn.CrossEntropyLoss(), optimizer, 1)
+    message = str(caught.value)
+    assert "(3, 1, 14, 14)" in message and "196 values per example" in message
+    assert "784 features per example" in message
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def test_output_and_target_shape_mismatch_names_both_shapes():
+    x, y = line_data(8)
+    model, optimizer = linear_setup()
+    with pytest.raises(ValueError, match=r"outputs have shape \(4, 1\) and the targets \(4,\)"):
+        fit(model, TensorBatches(x, y.ravel(), batch_size=4), nn.MSELoss(), optimizer, 1)
+
+    classifier = nn.Linear(3, 3)
+    optimizer = torch.optim.SGD(classifier.parameters(), lr=0.1)
+    inputs, labels = torch.zeros(4, 3), torch.zeros(4, 2, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"outputs of shape \(2, 3\).*targets of shape \(2, 2\)"):
+        fit(classifier, TensorBatches(inputs, labels, batch_size=2), nn.CrossEntropyLoss(),
+            optimizer, 1)
+
+
+def test_fit_rejects_batches_that_are_not_pairs():
+    x, y = line_data(8)
+    model, optimizer = linear_setup()
+    with pytest.raises(ValueError, match="pair \\(inputs, targets\\).*3 items"):
+        fit(model, TensorBatches(x, y, y, batch_size=4), nn.MSELoss(), optimizer, 1)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def test_accuracy_of_a_perfect_and_of_a_constant_classifier():
+    inputs, labels = one_hot_data([0, 1, 2, 1, 0, 1])
+    loader = TensorBatches(inputs, labels, batch_size=4)
+    assert accuracy(Scores(), loader) == 1.0
+    constant = nn.Linear(3, 3)
+    with torch.no_grad():
+        constant.weight.zero_()
+        constant.bias.copy_(torch.tensor([0.0, 1.0, 0.0]))  # always class 1
+    assert accuracy(constant, loader) == pytest.approx(3 / 6)
+
+
+@pytest.mark.parametrize("was_training", [True, False])
+def test_evaluation_uses_eval_mode_and_no_grad_then_restores_the_mode(was_training):
+    inputs, labels = one_hot_data([0, 1, 2])
+    model = Scores()
+    model.train(was_training)
+    accuracy(model, [(inputs, labels)])
+    assert model.seen == [(False, False)]
+    assert model.training is was_training
+
+
+def test_evaluating_restores_mixed_submodule_modes():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    model[1].eval()
+    with evaluating(model):
+        assert not any(m.training for m in model.modules())
+        assert not torch.is_grad_enabled()
+    assert model.training and model[0].training and not model[1].training
+
+
+def test_accuracy_rejects_an_empty_loader_and_non_class_outputs():
+    model = Scores()
+    with pytest.raises(ValueError, match="no batches"):
+        accuracy(model, TensorBatches(torch.zeros(0, 3), torch.zeros(0), batch_size=2))
+    with pytest.raises(ValueError, match="no batches"):
+        accuracy(model, iter([]))
+    with pytest.raises(ValueError, match=r"class scores of shape \(N, C\)"):
+        accuracy(model, [(torch.zeros(4), torch.zeros(4))])
+
+
+def test_mean_loss_weights_batches_by_size():
+    x, y = line_data(10)
+    model, _ = linear_setup()
+    with torch.no_grad():
+        full = nn.functional.mse_loss(model(x), y).item()
+    assert mean_loss(model, TensorBatches(x, y, batch_size=4), nn.MSELoss()) == pytest.approx(full)
+
+
+def test_predict_and_confusion_matrix():
+    inputs, labels = one_hot_data([0, 1, 2, 1])
+    inputs[3] = torch.tensor([0.0, 0.0, 1.0])  # the last example is predicted as class 2
+    predicted, targets = predict(Scores(), TensorBatches(inputs, labels, batch_size=3))
+    assert predicted.tolist() == [0, 1, 2, 2] and targets.tolist() == [0, 1, 2, 1]
+    counts = confusion_matrix(predicted, targets, num_classes=3)
+    assert counts.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert confusion_matrix(predicted, targets).shape == (3, 3)
+    with pytest.raises(ValueError, match="outside 0..1"):
+        confusion_matrix(predicted, targets, num_classes=2)
+    with pytest.raises(ValueError, match="equal length"):
+        confusion_matrix(predicted, targets[:2])
+
+
+# ---------------------------------------------------------------- TensorBatches
+
+
+def test_tensor_batches_in_order():
+    x = torch.arange(10)
+    batches = list(TensorBatches(x, x * 2, batch_size=4))
+    assert [b[0].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert all(torch.equal(b[1], b[0] * 2) for b in batches)
+    assert len(TensorBatches(x, batch_size=4)) == 3
+    assert len(TensorBatches(x, batch_size=4, drop_last=True)) == 2
+    assert [len(b[0]) for b in TensorBatches(x, batch_size=4, drop_last=True)] == [4, 4]
+    assert "3 batches" in repr(TensorBatches(x, batch_size=4))
+
+
+def test_tensor_batches_shuffle_every_example_once_per_epoch_reproducibly():
+    x = torch.arange(100)
+    loader = TensorBatches(x, -x, batch_size=32, shuffle=True, seed=1)
+    first = torch.cat([b[0] for b in loader])
+    second = torch.cat([b[0] for b in loader])
+    assert sorted(first.tolist()) == list(range(100)) == sorted(second.tolist())
+    assert not torch.equal(first, second)  # a new order every epoch
+    again = TensorBatches(x, -x, batch_size=32, shuffle=True, seed=1)
+    assert torch.equal(torch.cat([b[0] for b in again]), first)  # same seed, same order
+    assert all(torch.equal(b[1], -b[0]) for b in loader)  # pairs stay together
+
+
+def test_tensor_batches_bad_input():
+    with pytest.raises(ValueError, match="at least one tensor"):
+        TensorBatches(batch_size=2)
+    with pytest.raises(ValueError, match=r"\(3,\), \(4,\)"):
+        TensorBatches(torch.zeros(3), torch.zeros(4), batch_size=2)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        TensorBatches(torch.zeros(3), batch_size=0)
+    with pytest.raises(TypeError, match="pass tensors"):
+        TensorBatches([1, 2, 3], batch_size=2)
+
+
+# ---------------------------------------------------------------- device
+
+
+def test_pick_device():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device().type == expected
+    assert pick_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="not a device name"):
+        pick_device("gpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_pick_device_without_cuda_says_how_to_get_one():
+    with pytest.raises(ValueError, match="no GPU is visible"):
+        pick_device("cuda")
