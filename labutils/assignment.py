@@ -4,7 +4,8 @@ The instructor source `notebooks/solutions/05_assignment_solution.ipynb` holds t
 between markers; the release turns it into `notebooks/05_assignment.ipynb`:
 
 - in code cells, each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
-  `# YOUR CODE HERE` + `raise NotImplementedError()` (at the region's indentation);
+  `# YOUR CODE HERE` + `raise NotImplementedError()` (at the region's indentation), and each
+  `### BEGIN OPTIONAL SOLUTION` ... `### END SOLUTION` region a comment that raises nothing;
 - in markdown cells, each `<!-- BEGIN SOLUTION -->` ... `<!-- END SOLUTION -->` region (the model
   report) becomes the answer placeholder;
 - check cells (first line `# CHECK: <name> (do not edit)`) become read-only and undeletable;
@@ -37,8 +38,10 @@ STUDENT_COPY = "notebooks/05_assignment.ipynb"
 """The generated student notebook, relative to the repository root."""
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
+BEGIN_OPTIONAL = "### BEGIN OPTIONAL SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 CODE_PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+OPTIONAL_PLACEHOLDER = ("# YOUR CODE HERE (optional: this cell may stay as it is)",)
 
 BEGIN_ANSWER = "<!-- BEGIN SOLUTION -->"
 END_ANSWER = "<!-- END SOLUTION -->"
@@ -77,8 +80,9 @@ def instructor_only(cell: nbformat.NotebookNode) -> bool:
 
 def has_solution(cell: nbformat.NotebookNode) -> bool:
     """True for a cell holding at least one solution region (code or markdown)."""
-    begin = BEGIN_SOLUTION if cell.get("cell_type") == "code" else BEGIN_ANSWER
-    return any(line.strip() == begin for line in cell.get("source", "").split("\n"))
+    code = cell.get("cell_type") == "code"
+    begins = (BEGIN_SOLUTION, BEGIN_OPTIONAL) if code else (BEGIN_ANSWER,)
+    return any(line.strip() in begins for line in cell.get("source", "").split("\n"))
 
 
 def source_checksum(source: str) -> str:
@@ -89,27 +93,30 @@ def source_checksum(source: str) -> str:
 
 
 def _replace_regions(
-    source: str, begin: str, end: str, placeholder: tuple[str, ...], where: str
+    source: str, begins: dict[str, tuple[str, ...]], end: str, where: str
 ) -> str:
-    """Replace each begin...end region (marker lines included) by `placeholder`, kept indented."""
+    """Replace each begin...end region (marker lines included) by its placeholder, indented.
+
+    `begins` maps each opening marker to the placeholder lines of its regions.
+    """
     out: list[str] = []
-    inside = False
+    opened = ""
     for number, line in enumerate(source.split("\n"), start=1):
         marker = line.strip()
-        if marker == begin:
-            if inside:
-                raise ReleaseError(f"{where}, line {number}: {begin!r} inside another region")
-            inside = True
+        if marker in begins:
+            if opened:
+                raise ReleaseError(f"{where}, line {number}: {marker!r} inside another region")
+            opened = marker
             indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + text for text in placeholder)
+            out.extend(indent + text for text in begins[marker])
         elif marker == end:
-            if not inside:
-                raise ReleaseError(f"{where}, line {number}: {end!r} without {begin!r}")
-            inside = False
-        elif not inside:
+            if not opened:
+                raise ReleaseError(f"{where}, line {number}: {end!r} without a BEGIN marker")
+            opened = ""
+        elif not opened:
             out.append(line)
-    if inside:
-        raise ReleaseError(f"{where}: {begin!r} is never closed by {end!r}")
+    if opened:
+        raise ReleaseError(f"{where}: {opened!r} is never closed by {end!r}")
     return "\n".join(out)
 
 
@@ -123,7 +130,8 @@ def release_cell(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNo
         name = check_name(new)
         if name is not None and has_solution(new):
             raise ReleaseError(f"{where}: check cell {name!r} must not contain a solution region")
-        source = _replace_regions(new.source, BEGIN_SOLUTION, END_SOLUTION, CODE_PLACEHOLDER, where)
+        begins = {BEGIN_SOLUTION: CODE_PLACEHOLDER, BEGIN_OPTIONAL: OPTIONAL_PLACEHOLDER}
+        source = _replace_regions(new.source, begins, END_SOLUTION, where)
         new.source = "\n".join(line for line in source.split("\n") if not _NBVAL_LINE.match(line))
         new.outputs = []
         new.execution_count = None
@@ -132,7 +140,7 @@ def release_cell(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNo
             tags = [CHECK_TAG]
     elif new.cell_type == "markdown":
         new.source = _replace_regions(
-            new.source, BEGIN_ANSWER, END_ANSWER, (ANSWER_PLACEHOLDER,), where
+            new.source, {BEGIN_ANSWER: (ANSWER_PLACEHOLDER,)}, END_ANSWER, where
         )
     if tags:
         new.metadata["tags"] = tags
@@ -210,8 +218,9 @@ def cells_needing_solutions(
     test runs the student copy and expects failures in exactly these cells.
     """
     import ast
+    import builtins
 
-    missing: set[str] = set()
+    bound = set(dir(builtins)) | {"get_ipython", "display", "In", "Out", "exit", "quit"}
     stubs: set[str] = set()
     failing: dict[int, str] = {}
     for index, cell in enumerate(nb.cells):
@@ -219,7 +228,8 @@ def cells_needing_solutions(
             continue
         name = check_name(cell)
         if name is not None:
-            if set(check_reads.get(name, ())) & (missing | stubs):
+            reads = set(check_reads.get(name, ()))
+            if reads - bound or reads & stubs:
                 failing[index] = "FAIL"
             continue
         lines = [line for line in cell.source.split("\n")
@@ -227,15 +237,13 @@ def cells_needing_solutions(
         for statement in ast.parse("\n".join(lines)).body:
             defined, used, raises, stubbed = _statement_names(statement)
             if index in failing:
-                missing |= defined
-            elif raises or used & stubs:
+                break  # the rest of the cell never runs
+            if raises or used & stubs:
                 failing[index] = "NotImplementedError"
-                missing |= defined
-            elif used & missing:
+            elif used - bound - defined:
                 failing[index] = "NameError"
-                missing |= defined
             else:
-                missing -= defined
+                bound |= defined
                 stubs = (stubs - defined) | stubbed
     return failing
 
@@ -246,7 +254,7 @@ def _statement_names(statement) -> tuple[set[str], set[str], bool, set[str]]:
 
     defined: set[str] = set()
     used: set[str] = set()
-    placeholder = CODE_PLACEHOLDER[1].removesuffix("()")
+    placeholder = CODE_PLACEHOLDER[1].split()[-1].removesuffix("()")  # NotImplementedError
 
     def holds_placeholder(node: ast.AST) -> bool:
         return any(

@@ -396,10 +396,13 @@ def check_solution(namespace: Mapping) -> None:
 
 def grading_summary(namespace: Mapping) -> dict:
     """What the grader records after running a submission: the checks and the reported run."""
-    sweeps = namespace.get("sweeps", "not defined")
     solution = RESULTS.get("solution")
     solved = solution.details.get("classifies_all") if solution is not None else None
-    if isinstance(sweeps, bool) or not isinstance(sweeps, int | None):
-        sweeps = repr(sweeps)[:40]
+    if "sweeps" not in namespace:
+        sweeps = "not defined"
+    else:
+        sweeps = namespace["sweeps"]
+        if isinstance(sweeps, bool) or not isinstance(sweeps, int | None):
+            sweeps = f"not a number: {sweeps!r}"[:40]
     return {"checks": {name: r.passed for name, r in RESULTS.items()}, "sweeps": sweeps,
             "solved": solved}

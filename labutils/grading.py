@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +46,17 @@ PROBE_MARKER = "LABUTILS-GRADING-SUMMARY:"
 PROBE_SOURCE = (
     "# Added by the grader (not part of the submission).\n"
     "import json as _json\n"
+    "import sys as _sys\n"
+    "\n"
     "try:\n"
-    "    from labutils.checks import grading_summary as _summary\n"
-    "    _state = _summary(globals())\n"
+    "    _checks = _sys.modules.get('labutils.checks')  # loaded by the check cells, if they ran\n"
+    "    if _checks is not None:\n"
+    "        _state = _checks.grading_summary(globals())\n"
+    "    else:\n"
+    "        _state = {'sweeps': globals().get('sweeps', 'not defined'), 'solved': None}\n"
     "except Exception as _error:  # the submission broke labutils itself\n"
     "    _state = {'probe_error': f'{type(_error).__name__}: {_error}'}\n"
-    f"print({PROBE_MARKER!r} + _json.dumps(_state, default=str))"
+    f"print({PROBE_MARKER!r} + _json.dumps(_state, default=repr))"
 )
 
 CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
@@ -148,6 +154,8 @@ def prepare(submission: nbformat.NotebookNode, release: nbformat.NotebookNode) -
     origin: list[int | None] = []
     for index, cell in enumerate(submission.cells):
         cell = nbformat.from_dict(json.loads(json.dumps(cell)))
+        if cell.cell_type == "code":  # only what the grader's run prints may count
+            cell.outputs, cell.execution_count = [], None
         name = check_name(cell)
         if name in wanted and present.get(name) == index:
             if source_checksum(cell.source) == source_checksum(wanted[name].source):
@@ -165,17 +173,13 @@ def prepare(submission: nbformat.NotebookNode, release: nbformat.NotebookNode) -
             status[name] = "deleted"
             position = _restore_position(name, release, submission, cells, origin)
             restored = nbformat.v4.new_code_cell(wanted[name].source)
-            restored.pop("id", None)
             cells.insert(position, restored)
             origin.insert(position, None)
-    probe = nbformat.v4.new_code_cell(PROBE_SOURCE)
-    probe.pop("id", None)
-    cells.append(probe)
+    cells.append(nbformat.v4.new_code_cell(PROBE_SOURCE))
     origin.append(None)
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": _KERNELSPEC})
-    nb.nbformat_minor = 4  # no cell ids needed; restored cells carry none
-    for cell in nb.cells:
-        cell.pop("id", None)
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"graded-{index}"  # unique and valid, whatever the submission had
     ordered = {name: status[name] for name in wanted}
     return Prepared(nb, origin, ordered)
 
@@ -572,8 +576,10 @@ def grade_submission(
             continue
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                grade.errors.append((label[index], f"{output.get('ename')}: "
-                                     f"{_first_line(output.get('evalue', ''))}"))
+                message = _first_line(output.get("evalue", ""))
+                grade.errors.append(
+                    (label[index], f"{output.get('ename')}: {message}" if message
+                     else str(output.get("ename"))))
         if index in run.cell_timeouts:
             grade.timeouts.append(label[index])
         if original is None or _ignored(cell) or (stopped_at is not None and index >= stopped_at):
@@ -589,7 +595,8 @@ def grade_submission(
     if "probe_error" in summary:
         grade.notes.append(f"grader's summary failed: {summary['probe_error']}")
     grade.sweeps = _text(summary.get("sweeps", "?"))
-    grade.solved = _text(summary.get("solved", "?"))
+    grade.solved = "n/a" if summary and summary.get("solved") is None else _text(
+        summary.get("solved", "?"))
     return grade
 
 
@@ -653,18 +660,23 @@ def grade_all(
     cell_timeout: int = 120,
     total_timeout: int = 900,
     echo=print,
+    jobs: int = 1,
 ) -> list[Grade]:
-    """Grade each submission in turn, printing its table as soon as it is done."""
+    """Grade each submission (`jobs` at a time), printing its table in order as it is done."""
     release = release if release is not None else load_release()
-    grades = []
-    for path in paths:
+
+    def one(path: Path) -> Grade:
         try:
-            grade = grade_submission(path, release, cell_timeout, total_timeout)
+            return grade_submission(path, release, cell_timeout, total_timeout)
         except Exception as err:  # a grader bug on one file must not stop the batch
-            grade = Grade(Path(path), status="unreadable",
-                          problem=f"grader error: {type(err).__name__}: {err}")
-        grades.append(grade)
-        echo(format_grade(grade))
+            return Grade(Path(path), status="unreadable",
+                         problem=f"grader error: {type(err).__name__}: {err}")
+
+    grades = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for grade in pool.map(one, paths):
+            grades.append(grade)
+            echo(format_grade(grade))
     return grades
 
 
@@ -696,7 +708,7 @@ def format_grade(grade: Grade) -> str:
         else:
             rows.append(("outputs reproduced", "yes"))
         if grade.unexecuted:
-            rows.append(("never run by student", ", ".join(f"cell {n}" for n in grade.unexecuted)))
+            rows.append(("never run by student", _numbers(grade.unexecuted)))
         rows.append(("check cells", _check_cells_text(grade.check_cells) or "none in release"))
         checks = ", ".join(f"{name} {result}" for name, result in grade.checks.items())
         rows.append(("checks", f"{_checks_text(grade.checks)} passed: {checks}"))
@@ -710,6 +722,11 @@ def format_grade(grade: Grade) -> str:
     lines = [title + "=" * max(3, 78 - len(title))]
     lines += [f"  {key:<{width}}  {value}" for key, value in rows]
     return "\n".join(lines)
+
+
+def _numbers(numbers: list[int], shown: int = 8) -> str:
+    listed = ", ".join(map(str, numbers[:shown])) + (", ..." if len(numbers) > shown else "")
+    return f"{len(numbers)} code cell(s): {listed}"
 
 
 def _cell_list(labels: list[str]) -> str:
@@ -756,7 +773,8 @@ def grade_main(args) -> int:
         raise ValueError("--cell-timeout and --total-timeout must be at least 1 second")
     release_path = getattr(args, "release", None)
     release = nbformat.read(release_path, as_version=4) if release_path else load_release()
-    grades = grade_all(paths, release, args.cell_timeout, args.total_timeout)
+    jobs = int(getattr(args, "jobs", 1) or 1)
+    grades = grade_all(paths, release, args.cell_timeout, args.total_timeout, jobs=jobs)
     print()
     print(summary_table(grades))
     if args.out is not None:

@@ -15,6 +15,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from labutils.training import History
 
@@ -61,7 +62,9 @@ def plot_curves(
     named = _named(curves, ylabel)
     for name, curve in named.items():
         values = _values(curve, name)
-        ax.plot(np.arange(start, start + len(values)), values, label=name)
+        marker = "o" if len(values) <= 30 else None  # few points: show each one
+        ax.plot(np.arange(start, start + len(values)), values, marker=marker, label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1, label=reference_label)
     if logy:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -214,7 +215,11 @@ def _model_device(model: nn.Module) -> torch.device | None:
 
 
 def _check_not_empty(loader: Iterable, what: str) -> None:
-    if hasattr(loader, "__len__") and len(loader) == 0:  # type: ignore[arg-type]
+    try:
+        size = len(loader)  # type: ignore[arg-type]
+    except TypeError:  # no length (a generator, an IterableDataset): found out while iterating
+        return
+    if size == 0:
         raise ValueError(f"{what}: the loader has no batches (is the dataset empty?).")
 
 
@@ -321,6 +326,13 @@ def fit(
         batch_losses = torch.stack(losses).float().cpu()  # one device sync per epoch
         weights = torch.tensor(sizes, dtype=torch.float32)
         epoch_loss = float((batch_losses * weights).sum() / weights.sum())
+        if not math.isfinite(epoch_loss):
+            warnings.warn(
+                f"fit: the loss of epoch {history.epochs + 1} is {epoch_loss}; training has "
+                "diverged. Try a smaller learning rate (or check the data for NaN values).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         if plateau:
             scheduler.step(epoch_loss)
         elif scheduler is not None and not per_batch:

@@ -154,6 +154,13 @@ def test_fit_rejects_an_empty_loader():
         fit(model, iter([]), nn.MSELoss(), optimizer, 1)  # no len(): found while training
 
 
+def test_fit_warns_when_the_loss_diverges():
+    x, y = line_data(8)
+    model, optimizer = linear_setup(lr=1e6)
+    with pytest.warns(RuntimeWarning, match="smaller learning rate"):
+        fit(model, TensorBatches(x, y, batch_size=8), nn.MSELoss(), optimizer, 30)
+
+
 def test_fit_rejects_a_scheduler_of_another_optimizer():
     x, y = line_data(8)
     model, optimizer = linear_setup()

@@ -14,6 +14,7 @@ from labutils.rhw1986.analysis import (
     analyse_solution,
     classify_failure,
     classify_failures,
+    pair_magnitudes,
     solution_checks,
     summarise_solutions,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "initial_weights",
     "is_symmetric",
     "make_optimizer",
+    "pair_magnitudes",
     "paper_weights",
     "reference_sweep",
     "seed_for",

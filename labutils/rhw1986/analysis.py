@@ -73,6 +73,13 @@ def side_ratios(hidden_weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return left / left[..., :1].clamp_min(tiny), right / right[..., :1].clamp_min(tiny)
 
 
+def pair_magnitudes(weights: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Mean |weight| of each mirror pair (inputs 1&6, 2&5, 3&4) for each hidden unit: (h, 3),
+    outer pair first. The paper's Figure 1 gives 14.2, 7.2 and 3.6 in some order."""
+    w1 = _batched(weights)["hidden.weight"][0].abs()
+    return (w1[:, :3] + w1[:, 3:].flip(-1)) / 2
+
+
 def antisymmetry_error(hidden_weight: torch.Tensor) -> torch.Tensor:
     """|w + mirror(w)| / |w| per hidden unit (..., h): 0 when every mirror pair is (a, -a)."""
     norm = hidden_weight.norm(dim=-1).clamp_min(torch.finfo(hidden_weight.dtype).tiny)
@@ -362,6 +369,7 @@ __all__ = [
     "antisymmetry_error",
     "classify_failure",
     "classify_failures",
+    "pair_magnitudes",
     "side_ratios",
     "solution_checks",
     "summarise_solutions",

@@ -129,7 +129,7 @@ def hinton_plot(
     weights: Mapping[str, torch.Tensor],
     ax: Axes | None = None,
     title: str = "Hinton diagram of the weights",
-    annotate: bool = True,
+    annotate: bool = False,
 ) -> Axes:
     """Hinton diagram: one row per hidden unit (weights from x1..x6, its bias, its weight to the
     output) and a row for the output bias. Square area ~ |weight|: white positive, black
@@ -163,7 +163,16 @@ def hinton_plot(
                 )
             )
             if annotate:
-                ax.text(c, r + 0.42, f"{value:.1f}", ha="center", va="bottom", fontsize=7)
+                ax.text(
+                    c,
+                    r,
+                    f"{value:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="tab:blue" if value > 0 else "tab:red",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
     ax.set_xlim(-0.5, 7.5)
     ax.set_ylim(h + 0.5, -0.6)
     ax.set_xticks(range(8), [f"x{i + 1}" for i in range(6)] + ["bias", "to output"])
@@ -182,9 +191,11 @@ def plot_error_curves(
     title: str = "Error during training",
     max_curves: int = 60,
     log: bool = False,
+    logx: bool = False,
 ) -> Axes:
     """E against sweeps: for a list of runs (RunResult or lists of E), one labelled line each;
-    for a StudyResult, up to `max_curves` runs coloured by outcome (solved, plateau, ...)."""
+    for a StudyResult, up to `max_curves` runs coloured by outcome (solved, plateau, ...).
+    `logx` stretches the first sweeps (a linear scale up to 10, logarithmic beyond)."""
     ax = _new_ax(ax, (7, 4))
     if isinstance(curves, StudyResult):
         study = curves
@@ -211,6 +222,9 @@ def plot_error_curves(
     ax.axhline(4.0, color="grey", ls=":", lw=1, label='E = 4: "not symmetric" for all')
     if log:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)
     ax.set_xlabel("sweep (weight changes)")
     ax.set_ylabel("E = 1/2 sum (y - d)^2")
     ax.set_title(title)
@@ -280,7 +294,7 @@ def plot_workarounds(
         q_low.append(0.0 if math.isnan(q2) else q2 - q1)
         q_high.append(0.0 if math.isnan(q2) else q3 - q2)
     axes[0].barh(y, rates, xerr=[low_err, high_err], color="tab:green", alpha=0.7, capsize=3)
-    axes[0].set_xlim(0, 105)
+    axes[0].set_xlim(0, 112)
     axes[0].set_xlabel("runs solved within the cap (%), with 95% CI")
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
@@ -293,6 +307,13 @@ def plot_workarounds(
             fontsize=8,
             loc="lower right",
         )
+    widest = max(max(m + q for m, q in zip(medians, q_high, strict=True)), paper or 0, 1)
+    for k in y:
+        axes[0].text(
+            min(rates[k] + high_err[k], 100) + 1, k, f"{rates[k]:.0f}%", va="center", fontsize=8
+        )
+        text = "none solved" if medians[k] == 0 else f"{medians[k]:.0f}"
+        axes[1].text(medians[k] + q_high[k] + 0.015 * widest, k, text, va="center", fontsize=8)
     axes[1].set_xlabel("median sweeps of the solved runs (bars: quartiles)")
     fig.suptitle(title)
     fig.tight_layout()

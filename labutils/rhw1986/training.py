@@ -625,6 +625,7 @@ def train_many(
     initial_weights: Mapping[str, torch.Tensor] | None = None,
     history_every: int | None = None,
     show_progress: bool = False,
+    num_threads: int | None = 1,
 ) -> StudyResult:
     """Train `n_seeds` independent networks at once, each stopping at the criterion or the cap.
 
@@ -637,6 +638,10 @@ def train_many(
     the gradient of all hidden weights, (7 x 64) @ (64 x h*S). The rest is elementwise work on
     (64, S)-sized arrays, mostly in place in preallocated buffers; networks that stop are
     dropped from the arrays, so the cost follows the networks still training.
+
+    `num_threads` sets torch's intra-op threads while training (None: leave as is). The default,
+    1, is fastest on a shared or small machine: each operation is short, and threads waiting for
+    a busy core can make a sweep ten times slower.
     """
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ValueError(f"n_seeds must be a whole number >= 1, got {n_seeds!r}")
@@ -670,6 +675,9 @@ def train_many(
     # Saturated units produce subnormal floats, which x86 CPUs process ~100x slower; flushing
     # them to zero changes nothing visible and keeps every sweep fast.
     flushed = torch.set_flush_denormal(True)
+    threads = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
     try:
         engine = _BatchedTrainer(
             {k: v.to(dtype) for k, v in initial.items()},
@@ -741,6 +749,7 @@ def train_many(
     finally:
         if flushed:
             torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)
     seconds = time.perf_counter() - start
 
     weights = engine.unpack(final_theta)

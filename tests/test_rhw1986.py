@@ -1,0 +1,255 @@
+"""Tests of labutils.rhw1986: dataset, network, the paper's rule and the two trainers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labutils.rhw1986 import (
+    ACTIVATIONS,
+    CRITERIA,
+    PAPER_WEIGHTS,
+    WEIGHT_KEYS,
+    SymmetryNet,
+    case_label,
+    initial_weights,
+    paper_weights,
+    reference_sweep,
+    seed_for,
+    stack_weights,
+    summed_squared_error,
+    symmetry_dataset,
+    train_many,
+    train_single,
+    wilson_interval,
+)
+
+
+def max_difference(a, b) -> float:
+    return max(float((a[k] - b[k]).abs().max()) for k in WEIGHT_KEYS)
+
+
+# --- dataset --------------------------------------------------------------------------------
+
+
+def test_dataset_order_and_targets():
+    x, d = symmetry_dataset()
+    assert x.shape == (64, 6) and d.shape == (64, 1) and x.dtype == torch.float64
+    assert x[5].tolist() == [0, 0, 0, 1, 0, 1]
+    assert x[63].tolist() == [1] * 6
+    symmetric = [i for i in range(64) if case_label(i) == case_label(i)[::-1]]
+    assert len(symmetric) == 8
+    assert d[:, 0].nonzero().flatten().tolist() == symmetric
+    assert symmetry_dataset(torch.float32)[0].dtype == torch.float32
+
+
+def test_case_label_rejects_out_of_range():
+    assert case_label(12) == "001100"
+    with pytest.raises(ValueError, match="0..63"):
+        case_label(64)
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def test_net_shapes_and_initial_range():
+    net = SymmetryNet(generator=torch.Generator().manual_seed(1))
+    assert net.hidden.weight.shape == (2, 6) and net.output.weight.shape == (1, 2)
+    assert all(p.dtype == torch.float64 for p in net.parameters())
+    assert all(float(w.abs().max()) <= 0.3 for w in net.weights().values())
+    wide = SymmetryNet(hidden=4, init_range=2.0, generator=torch.Generator().manual_seed(1))
+    assert float(wide.weights()["hidden.weight"].abs().max()) > 0.3
+    y = net(symmetry_dataset()[0])
+    assert y.shape == (64, 1) and bool(((y > 0) & (y < 1)).all())
+
+
+def test_initial_weights_are_reproducible_from_seed_and_index():
+    a, b = initial_weights(7, 3), initial_weights(7, 3)
+    assert max_difference(a, b) == 0
+    assert max_difference(a, initial_weights(7, 4)) > 0
+    assert max_difference(a, initial_weights(8, 3)) > 0
+    net = SymmetryNet(generator=torch.Generator().manual_seed(seed_for(7, 3)))
+    assert max_difference(net.weights(), a) == 0
+    assert max_difference(SymmetryNet.from_weights(a).weights(), a) == 0
+
+
+def test_unknown_activation_lists_valid_ones():
+    with pytest.raises(ValueError, match="sigmoid, tanh, relu"):
+        SymmetryNet(activation="swish")
+    assert ACTIVATIONS == ("sigmoid", "tanh", "relu")
+
+
+def test_paper_weights_solve_the_task():
+    net = SymmetryNet.from_weights(PAPER_WEIGHTS)
+    x, d = symmetry_dataset()
+    assert bool(((net(x) > 0.5) == (d > 0.5)).all())
+    copy = paper_weights()
+    copy["output.bias"] += 1
+    assert float(PAPER_WEIGHTS["output.bias"]) == pytest.approx(6.4)
+
+
+# --- the paper's rule -------------------------------------------------------------------------
+
+
+def test_summed_squared_error_is_half_the_sum():
+    y = torch.tensor([[0.5], [1.0], [0.0]])
+    d = torch.tensor([[1.0], [1.0], [1.0]])
+    assert float(summed_squared_error(y, d)) == pytest.approx(0.5 * (0.25 + 0 + 1))
+    with pytest.raises(ValueError, match="same shape"):
+        summed_squared_error(y, d[:2])
+
+
+def test_reference_rule_equals_torch_sgd_with_momentum():
+    weights, velocity = initial_weights(0, 0), None
+    net = SymmetryNet.from_weights(weights)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, dampening=0)
+    x, d = symmetry_dataset()
+    for _ in range(25):
+        weights, velocity = reference_sweep(weights, velocity, eps=0.1, alpha=0.9)
+        opt.zero_grad()
+        summed_squared_error(net(x), d).backward()
+        opt.step()
+    assert max_difference(net.weights(), weights) < 1e-12
+
+
+# --- single run -------------------------------------------------------------------------------
+
+
+def test_train_single_counts_sweeps_and_stops_at_the_criterion():
+    result = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), max_sweeps=3000)
+    assert result.solved and result.sweeps == len(result.errors) - 1
+    x, d = symmetry_dataset()
+    y = SymmetryNet.from_weights(result.weights)(x)
+    assert bool(((y > 0.5) == (d > 0.5)).all())
+    assert result.failure == "solved"
+    assert "solved in" in str(result)
+
+
+def test_train_single_stricter_criterion_takes_longer():
+    half = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="half")
+    strict = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="0.2")
+    assert strict.sweeps > half.sweeps
+    assert set(CRITERIA) == {"half", "0.2", "0.1"}
+
+
+def test_train_single_unsolved_run_and_zero_cap():
+    result = train_single(SymmetryNet.from_weights(initial_weights(0, 0)), max_sweeps=300)
+    assert not result.solved and result.sweeps is None and len(result.errors) == 301
+    assert result.failure in ("plateau", "local_minimum", "improving")
+    assert len(train_single(SymmetryNet(), max_sweeps=0).errors) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"criterion": "0.3"}, "half, 0.2, 0.1"),
+        ({"max_sweeps": -1}, "max_sweeps"),
+        ({"optimizer": "rmsprop"}, "sgd, adam"),
+        ({"loss": "mse"}, "sse, cross_entropy"),
+        ({"scheduler": "linear"}, "cosine, step, warmup"),
+    ],
+)
+def test_train_single_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_single(SymmetryNet(), **kwargs)
+
+
+# --- many runs at once ------------------------------------------------------------------------
+
+
+def test_batched_equals_single_runs_over_2000_sweeps():
+    # Seed indices 0 and 1 stay unsolved, 3 solves after ~1,400 sweeps.
+    indices = [0, 1, 3]
+    starts = [initial_weights(0, i) for i in indices]
+    study = train_many(
+        len(indices), max_sweeps=2000, dtype=torch.float64, initial_weights=stack_weights(starts)
+    )
+    solved = []
+    for k, start in enumerate(starts):
+        single = train_single(SymmetryNet.from_weights(start), max_sweeps=2000)
+        assert study.sweeps[k] == single.sweeps
+        assert max_difference(study.run_weights(k), single.weights) <= 1e-4
+        assert float(study.final_errors[k]) == pytest.approx(single.final_error, abs=1e-8)
+        solved.append(single.solved)
+    assert True in solved and False in solved
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"activation": "tanh"},
+        {"activation": "relu"},
+        {"optimizer": "adam", "lr": 0.01},
+        {"loss": "cross_entropy"},
+        {"scheduler": "warmup"},
+        {"scheduler": "cosine", "momentum": 0.5},
+        {"hidden": 3, "init_range": 1.0},
+        {"per_pattern": True},
+    ],
+)
+def test_batched_equals_single_runs_for_the_workarounds(options):
+    sweeps = 40 if options.get("per_pattern") else 200
+    study = train_many(2, max_sweeps=sweeps, criterion=None, dtype=torch.float64, seed=5, **options)
+    single_options = {
+        k: v for k, v in options.items() if k not in ("hidden", "init_range", "activation")
+    }
+    for i in range(2):
+        net = SymmetryNet.from_weights(
+            study.start_weights(i), activation=study.config["activation"]
+        )
+        single = train_single(net, max_sweeps=sweeps, criterion=None, **single_options)
+        assert max_difference(study.run_weights(i), single.weights) <= 1e-9
+
+
+def test_study_is_reproducible_and_summarised():
+    a = train_many(150, max_sweeps=3000, seed=1)
+    b = train_many(150, max_sweeps=3000, seed=1)
+    assert a.sweeps == b.sweeps and a.labels == b.labels
+    assert 0.4 <= a.success_rate <= 0.9
+    low, high = a.success_interval()
+    assert low < a.success_rate < high
+    assert set(a.label_counts()) <= {"solved", "plateau", "local_minimum", "improving", "diverged"}
+    assert all(
+        (label == "solved") == (s is not None) for label, s in zip(a.labels, a.sweeps, strict=True)
+    )
+    q1, median, q3 = a.sweep_quantiles()
+    assert q1 <= median <= q3 and median == a.median_sweeps
+    assert a.weights["hidden.weight"].shape == (150, 2, 6)
+    assert a.history.shape == (len(a.history_sweeps), 150)
+    assert "solved" in str(a)
+
+
+def test_a_study_run_can_be_recreated_as_a_single_run():
+    study = train_many(6, max_sweeps=1500, seed=2, dtype=torch.float64)
+    for i in range(6):
+        assert max_difference(study.start_weights(i), initial_weights(2, i)) == 0
+    i = next((k for k, s in enumerate(study.sweeps) if s is not None), 0)
+    single = train_single(SymmetryNet.from_weights(study.start_weights(i)), max_sweeps=1500)
+    assert single.sweeps == study.sweeps[i]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_seeds": 0}, "n_seeds"),
+        ({"n_seeds": 2, "max_sweeps": -5}, "max_sweeps"),
+        ({"n_seeds": 2, "activation": "gelu"}, "sigmoid, tanh, relu"),
+        ({"n_seeds": 2, "optimizer": "lbfgs"}, "sgd, adam"),
+        ({"n_seeds": 2, "loss": "hinge"}, "sse, cross_entropy"),
+        ({"n_seeds": 2, "criterion": "exact"}, "half, 0.2, 0.1"),
+        ({"n_seeds": 2, "hidden": 0}, "hidden"),
+        ({"n_seeds": 3, "initial_weights": stack_weights([PAPER_WEIGHTS] * 2)}, "n_seeds is 3"),
+    ],
+)
+def test_train_many_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_many(**kwargs)
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(50, 100)
+    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
+    assert wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
+    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="trials"):
+        wilson_interval(0, 0)

@@ -1,0 +1,73 @@
+"""Tests of labutils.rhw1986.plots: every picture draws, has a title and labelled axes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from labutils.rhw1986 import PAPER_WEIGHTS, initial_weights, paper_weights, train_many  # noqa: E402
+from labutils.rhw1986.plots import (  # noqa: E402
+    draw_network,
+    hinton_plot,
+    plot_error_curves,
+    plot_sweeps_histogram,
+    plot_workarounds,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def study():
+    return train_many(40, max_sweeps=2000, seed=3)
+
+
+def test_draw_network_writes_weights_and_biases():
+    ax = draw_network(PAPER_WEIGHTS, title="Figure 1")
+    texts = [t.get_text() for t in ax.texts]
+    assert "14.2" in texts and "-14.2" in texts and "6.4" in texts and "-1.1" in texts
+    assert ax.get_title().startswith("Figure 1")
+    assert draw_network(initial_weights(0, 0, hidden=3)).get_title()
+
+
+def test_hinton_plot_has_labelled_axes():
+    ax = hinton_plot(PAPER_WEIGHTS, annotate=True)
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["hidden 1", "hidden 2", "output"]
+
+
+def test_error_curves_and_histogram(study):
+    ax = plot_error_curves([[4.0, 3.0, 2.0], [5.0, 4.5]], labels=["a", "b"], logx=True)
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend()
+    assert plot_error_curves(study).get_legend()
+    ax = plot_sweeps_histogram(study)
+    assert ax.get_xlabel() == "sweeps to solution" and ax.get_ylabel() == "number of runs"
+    assert any("paper: 1,425" in t.get_text() for t in ax.get_legend().get_texts())
+    assert plot_sweeps_histogram([None, None]).get_title()
+    with pytest.raises(ValueError, match="labels"):
+        plot_error_curves([[1.0]], labels=["a", "b"])
+
+
+def test_workaround_plot(study):
+    fig = plot_workarounds({"paper": study, "again": study})
+    assert fig.get_suptitle() and all(ax.get_xlabel() for ax in fig.axes)
+    with pytest.raises(ValueError, match="at least one"):
+        plot_workarounds({})
+
+
+def test_plots_reject_wrong_shapes():
+    w = paper_weights()
+    w["hidden.weight"] = torch.zeros(2, 7)
+    with pytest.raises(ValueError, match="expected shape"):
+        draw_network(w)
+    with pytest.raises(ValueError, match="expected shape"):
+        hinton_plot(w)
