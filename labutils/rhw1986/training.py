@@ -450,8 +450,7 @@ class _BatchedTrainer:
         factor: Callable[[int], float] | None,
         dtype: torch.dtype,
     ) -> None:
-        hidden = check_weights(initial, batched=True)
-        self.h = hidden
+        self.h = check_weights(initial, batched=True)
         self.activation = activation
         self.optimizer = optimizer
         self.loss = loss
@@ -459,10 +458,16 @@ class _BatchedTrainer:
         self.momentum = momentum
         self.factor = factor
         self.dtype = dtype
+        # Cases are held with the 8 symmetric ones first, so the stopping check is one max over
+        # the 56 others (their error y - d must stay below the tolerance) and one min over the 8.
         x, d = symmetry_dataset(dtype)
-        self.x1 = torch.cat([x, torch.ones(N_CASES, 1, dtype=dtype)], dim=1)  # (64, 7)
-        self.x1t = self.x1.T.contiguous()  # (7, 64)
-        self.d = d  # (64, 1)
+        order = torch.argsort(-d[:, 0], stable=True)
+        self.n_symmetric = int(d.sum())
+        self.row_of_case = torch.argsort(order).tolist()
+        x1 = torch.cat([x, torch.ones(N_CASES, 1, dtype=dtype)], dim=1)[order]
+        self.x1 = x1.contiguous()  # (64, 7): inputs and a column of ones for the biases
+        self.x1t = x1.T.contiguous()  # (7, 64)
+        self.d = d[order].contiguous()  # (64, 1)
         self.theta = self.pack(initial)  # (R, S)
         self.velocity = torch.zeros_like(self.theta)
         if optimizer == "adam":
@@ -507,6 +512,10 @@ class _BatchedTrainer:
         self.tmp_buf = torch.empty(N_CASES, h * s, dtype=self.dtype)
         self.grad = torch.empty_like(self.theta)
 
+    @property
+    def n_active(self) -> int:
+        return self.theta.shape[1]
+
     def compact(self, keep: torch.Tensor) -> None:
         """Drop the networks that have stopped (keep: bool mask over the active ones)."""
         self.theta = self.theta[:, keep]
@@ -516,28 +525,37 @@ class _BatchedTrainer:
             self.v = self.v[:, keep]
         self._buffers_for(self.theta.shape[1])
 
+    def _activate(self, net_input: torch.Tensor) -> None:
+        if self.activation == "sigmoid":
+            net_input.sigmoid_()
+        elif self.activation == "tanh":
+            net_input.tanh_()
+        else:
+            net_input.relu_()
+
     def forward(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Hidden activities (64, h*S) and output errors e = y - d (64, S); keeps y for backward."""
-        h, s = self.h, self.theta.shape[1]
+        h, s = self.h, self.n_active
         act = torch.mm(self.x1, self.theta[: 7 * h].view(7, h * s), out=self.hidden_buf)
-        if self.activation == "sigmoid":
-            act.sigmoid_()
-        elif self.activation == "tanh":
-            act.tanh_()
-        else:
-            act.relu_()
+        self._activate(act)
         w2 = self.theta[7 * h : 8 * h]
         act3 = act.view(N_CASES, h, s)
-        out = torch.mul(act3[:, 0], w2[0], out=self.out_buf)
+        out = torch.addcmul(self.theta[8 * h], act3[:, 0], w2[0], out=self.out_buf)
         for j in range(1, h):
             out.addcmul_(act3[:, j], w2[j])
-        out.add_(self.theta[8 * h]).sigmoid_()
+        out.sigmoid_()
         err = torch.sub(out, self.d, out=self.err_buf)
         return act, err
 
+    def met(self, err: torch.Tensor, tolerance: float) -> torch.Tensor:
+        """Bool (S,): every output within `tolerance` of its target (e <= 0 for the symmetric
+        cases held first, e >= 0 for the others, so one min and one max decide)."""
+        k = self.n_symmetric
+        return (torch.amax(err[k:], 0) < tolerance) & (torch.amin(err[:k], 0) > -tolerance)
+
     def backward(self, act: torch.Tensor, err: torch.Tensor) -> None:
         """Gradients of the summed loss for every network into self.grad (destroys act, err)."""
-        h, s = self.h, self.theta.shape[1]
+        h, s = self.h, self.n_active
         y = self.out_buf
         delta = err
         if self.loss == "sse":  # dE/d(net input) = (y - d) y (1 - y); for cross-entropy y - d
@@ -549,33 +567,30 @@ class _BatchedTrainer:
         grad = self.grad
         torch.sum(tmp3, dim=0, out=grad[7 * h : 8 * h])
         torch.sum(delta, dim=0, out=grad[8 * h])
-        w2 = self.theta[7 * h : 8 * h]
-        if self.activation == "sigmoid":  # hidden delta = delta w2 h (1 - h) = tmp (1 - h) w2
+        # A hidden unit's delta is delta * w2 * f'(net input). The factor w2 is the same for all
+        # 64 cases, so it is applied after the matrix product, to (7, h*S) instead of (64, h*S).
+        if self.activation == "sigmoid":  # f' = h (1 - h): tmp (1 - h) = delta h (1 - h)
             tmp3.addcmul_(tmp3, act3, value=-1.0)
-            tmp3.mul_(w2)
         else:
-            if self.activation == "tanh":  # derivative 1 - h^2
+            if self.activation == "tanh":  # f' = 1 - h^2
                 act.mul_(act).neg_().add_(1.0)
-            else:  # relu: derivative 1 where h > 0
+            else:  # relu: f' = 1 where h > 0
                 act.sign_()
-            torch.mul(delta[:, None, :], w2, out=tmp3)
-            tmp3.mul_(act3)
-        torch.mm(self.x1t, self.tmp_buf, out=grad[: 7 * h].view(7, h * s))
+            torch.mul(act3, delta[:, None, :], out=tmp3)
+        hidden_grad = grad[: 7 * h].view(7, h * s)
+        torch.mm(self.x1t, self.tmp_buf, out=hidden_grad)
+        hidden_grad.view(7, h, s).mul_(self.theta[7 * h : 8 * h])
 
     def pattern_backward(self, case: int) -> None:
-        """Gradients of the loss on one case for every network into self.grad."""
-        h, s = self.h, self.theta.shape[1]
-        x1 = self.x1[case]  # (7,)
+        """Gradients of the loss on one case (dataset order) for every network into self.grad."""
+        h, s = self.h, self.n_active
+        row = self.row_of_case[case]
+        x1 = self.x1[row]  # (7,)
         act = (x1[:, None, None] * self.theta[: 7 * h].view(7, h, s)).sum(0)  # (h, S)
-        if self.activation == "sigmoid":
-            act.sigmoid_()
-        elif self.activation == "tanh":
-            act.tanh_()
-        else:
-            act.relu_()
+        self._activate(act)
         w2 = self.theta[7 * h : 8 * h]
         y = torch.sigmoid((act * w2).sum(0) + self.theta[8 * h])  # (S,)
-        delta = y - self.d[case, 0]
+        delta = y - self.d[row, 0]
         if self.loss == "sse":
             delta = delta * y * (1 - y)
         grad = self.grad
@@ -704,8 +719,7 @@ def train_many(
 
         for t in range(max_sweeps + 1):
             act, err = engine.forward()
-            low, high = torch.aminmax(err, dim=0)
-            done = (high < tolerance) & (low > -tolerance)
+            done = engine.met(err, tolerance)
             last = t == max_sweeps
             need_error = last or t % history_every == 0 or t == tail_sweep
             any_done = bool(done.any())
@@ -725,7 +739,7 @@ def train_many(
                 if not last:
                     sweeps_t[ids] = t
                 else:
-                    solved_now = ((high < tolerance) & (low > -tolerance))[done]
+                    solved_now = engine.met(err, tolerance)
                     sweeps_t[ids[solved_now]] = t
             if last or (any_done and bool(done.all())):
                 break
