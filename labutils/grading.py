@@ -256,7 +256,10 @@ def execute(
         status = _read_json(status_file)
         executed = None
         if result.is_file():
-            executed = nbformat.read(result, as_version=4)
+            try:
+                executed = nbformat.read(result, as_version=4)
+            except Exception:  # a worker killed mid-write leaves nothing usable
+                executed = None
         seconds = time.perf_counter() - start
         problem = status.get("problem", "")
         if timed_out:
@@ -283,6 +286,12 @@ def _kill(proc: subprocess.Popen, status_file: Path) -> None:
             pass
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -298,9 +307,9 @@ def _worker(source: str, result: str, status_file: str, cell_timeout: int) -> in
     nb = nbformat.read(source, as_version=4)
     status: dict = {"cell": None, "timeouts": [], "kernel_pid": None}
 
-    def save() -> None:
-        Path(status_file).write_text(json.dumps(status), encoding="utf-8")
-        nbformat.write(nb, result)
+    def save() -> None:  # atomic, so the grader never reads half a file after a kill
+        _write_atomic(Path(status_file), json.dumps(status))
+        _write_atomic(Path(result), nbformat.writes(nb))
 
     client = NotebookClient(
         nb,
@@ -498,7 +507,7 @@ class Grade:
             "problem": self.problem,
             "errors": "; ".join(f"{n}: {e}" for n, e in self.errors),
             "cell_timeouts": "; ".join(self.timeouts),
-            "outputs_differ": "; ".join(n for n, _ in self.differ),
+            "outputs_differ": "; ".join(f"{n}: {d}" for n, d in self.differ),
             "unexecuted_cells": " ".join(map(str, self.unexecuted)),
             "check_cells": _check_cells_text(self.check_cells),
         }

@@ -53,6 +53,10 @@ def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
     Diffs then show only real changes to the lesson.
     """
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    # A cell that prints over time yields several stream chunks, split by timing: merge them.
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
     for key in ("papermill", "widgets", "execution"):
         nb.metadata.pop(key, None)
     if "language_info" in nb.metadata:

@@ -46,18 +46,22 @@ def test_clean_notebook_drops_timing_and_volatile_outputs():
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("print(1)", execution_count=1, outputs=[
             nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
-        nbformat.v4.new_code_cell("print(time)", execution_count=2, outputs=[
+        nbformat.v4.new_code_cell("print(a); print(b)", execution_count=2, outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="b\n")]),
+        nbformat.v4.new_code_cell("print(time)", execution_count=3, outputs=[
             nbformat.v4.new_output("stream", name="stdout", text="0.3 s\n")]),
     ])
     nb.metadata.update(papermill={"duration": 1.0}, language_info={"name": "python",
                                                                    "version": "3.11.7"})
     nb.cells[0].metadata.update(papermill={"start_time": "x"}, execution={"a": 1}, tags=[])
-    nb.cells[1].metadata["tags"] = [notebooks.VOLATILE_TAG]
+    nb.cells[2].metadata["tags"] = [notebooks.VOLATILE_TAG]
     cleaned = notebooks.clean_notebook(nb)
     assert "papermill" not in cleaned.metadata
     assert cleaned.metadata["language_info"] == {"name": "python"}
     assert cleaned.cells[0].metadata == {} and len(cleaned.cells[0].outputs) == 1
-    assert cleaned.cells[1].outputs == [] and cleaned.cells[1].execution_count is None
+    assert [o.text for o in cleaned.cells[1].outputs] == ["a\nb\n"]
+    assert cleaned.cells[2].outputs == [] and cleaned.cells[2].execution_count is None
 
 
 def test_failed_run_leaves_the_notebook_untouched(tmp_path):

@@ -253,3 +253,30 @@ def test_wilson_interval():
     assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="trials"):
         wilson_interval(0, 0)
+
+
+def test_train_single_accepts_any_module_with_hidden_and_output_layers():
+    class Plain(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = torch.nn.Linear(6, 2, dtype=torch.float64)
+            self.output = torch.nn.Linear(2, 1, dtype=torch.float64)
+
+        def forward(self, x):
+            return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
+
+    plain = Plain()
+    with torch.no_grad():
+        for p, w in zip(plain.parameters(), initial_weights(0, 3).values(), strict=True):
+            p.copy_(w)
+    result = train_single(plain, max_sweeps=50, criterion=None)
+    reference = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), 50, criterion=None)
+    assert max_difference(result.weights, reference.weights) < 1e-12
+
+    class Wrong(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(6, 1)
+
+    with pytest.raises(ValueError, match="named `hidden`"):
+        train_single(Wrong())

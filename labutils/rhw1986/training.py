@@ -23,7 +23,6 @@ from torch import nn
 from labutils.rhw1986.dataset import N_CASES, N_INPUTS, symmetry_dataset
 from labutils.rhw1986.model import (
     WEIGHT_KEYS,
-    SymmetryNet,
     Weights,
     check_activation,
     check_weights,
@@ -241,14 +240,28 @@ def make_optimizer(
     return torch.optim.Adam(params, lr=lr)
 
 
-def _training_loss(net: SymmetryNet, x: torch.Tensor, d: torch.Tensor, loss: str) -> torch.Tensor:
+def _training_loss(net: nn.Module, x: torch.Tensor, d: torch.Tensor, loss: str) -> torch.Tensor:
     if loss == "sse":
         return summed_squared_error(net(x), d)
-    return nn.functional.binary_cross_entropy_with_logits(net.logits(x), d, reduction="sum")
+    if hasattr(net, "logits"):
+        return nn.functional.binary_cross_entropy_with_logits(net.logits(x), d, reduction="sum")
+    return nn.functional.binary_cross_entropy(net(x), d, reduction="sum")
+
+
+def _net_weights(net: nn.Module) -> Weights:
+    """The WEIGHT_KEYS of any module with `hidden` and `output` nn.Linear layers, detached."""
+    state = net.state_dict()
+    missing = [key for key in WEIGHT_KEYS if key not in state]
+    if missing:
+        raise ValueError(
+            f"the network must have nn.Linear layers named `hidden` (6 -> h) and `output` "
+            f"(h -> 1), like SymmetryNet; its state_dict lacks {', '.join(missing)}"
+        )
+    return {key: state[key].detach().clone() for key in WEIGHT_KEYS}
 
 
 def train_single(
-    net: SymmetryNet,
+    net: nn.Module,
     max_sweeps: int = 5000,
     criterion: str | None = "half",
     lr: float = 0.1,
@@ -260,6 +273,9 @@ def train_single(
 ) -> RunResult:
     """Train `net` in place by the paper's protocol (with torch.optim) and return a RunResult.
 
+    `net` is a SymmetryNet, or any module with layers `hidden` and `output` whose forward
+    returns the output unit's activity (N, 1).
+
     Defaults are the paper's: full sweeps over the 64 cases, summed squared error, SGD with
     lr 0.1 and momentum 0.9, stop when every output is on the right side of 0.5. `per_pattern`
     changes the weights after every case (cases in dataset order) instead of once per sweep.
@@ -269,6 +285,7 @@ def train_single(
     check_optimizer(optimizer)
     check_loss(loss)
     factor = schedule_factor(scheduler, max_sweeps)
+    check_weights(_net_weights(net))
     dtype = net.hidden.weight.dtype
     x, d = symmetry_dataset(dtype)
     opt = make_optimizer(optimizer, net.parameters(), lr=lr, momentum=momentum)
@@ -294,11 +311,11 @@ def train_single(
     return RunResult(
         sweeps=sweeps,
         errors=errors,
-        weights=net.weights(),
+        weights=_net_weights(net),
         solved=sweeps is not None,
         criterion=criterion,
         max_sweeps=max_sweeps,
-        activation=net.activation,
+        activation=getattr(net, "activation", "sigmoid"),
     )
 
 
@@ -622,6 +639,78 @@ class _BatchedTrainer:
         self.theta.addcdiv_(self.m, denom, value=-lr / bias1)
 
 
+@dataclass
+class _Record:
+    """What the sweep loop keeps of every network, indexed by its seed index."""
+
+    final_theta: torch.Tensor
+    final_errors: torch.Tensor
+    tail_errors: torch.Tensor
+    sweeps: torch.Tensor
+    history: torch.Tensor
+    history_sweeps: list[int]
+    tail_sweep: int
+
+
+def _run_sweeps(
+    engine: _BatchedTrainer,
+    max_sweeps: int,
+    tolerance: float,
+    per_pattern: bool,
+    history_every: int,
+    bar=None,
+) -> _Record:
+    """The sweep loop of train_many: check, record the networks that stop, update the rest."""
+    n_seeds = engine.n_active
+    active = torch.arange(n_seeds)
+    tail_sweep = (4 * max_sweeps) // 5
+    history_sweeps = list(range(0, max_sweeps + 1, history_every))
+    nan = torch.full((n_seeds,), math.nan, dtype=torch.float64)
+    record = _Record(
+        final_theta=torch.empty_like(engine.theta),
+        final_errors=nan.clone(),
+        tail_errors=nan.clone(),
+        sweeps=torch.full((n_seeds,), -1, dtype=torch.long),
+        history=torch.full((len(history_sweeps), n_seeds), math.nan, dtype=torch.float64),
+        history_sweeps=history_sweeps,
+        tail_sweep=tail_sweep,
+    )
+    for t in range(max_sweeps + 1):
+        act, err = engine.forward()
+        met = engine.met(err, tolerance)
+        last = t == max_sweeps
+        stop = torch.ones_like(met) if last else met
+        any_stop = last or bool(met.any())
+        if any_stop or t % history_every == 0 or t == tail_sweep:
+            error = 0.5 * (err * err).sum(0).double()
+            if t % history_every == 0:
+                record.history[t // history_every, active] = error
+            if t == tail_sweep:
+                record.tail_errors[active] = error
+        if any_stop:
+            ids = active[stop]
+            record.final_theta[:, ids] = engine.theta[:, stop]
+            record.final_errors[ids] = error[stop]
+            record.sweeps[active[met]] = t
+            if last or bool(stop.all()):
+                break
+        # Networks that just stopped are saved above; they take this last step with the others
+        # (cheaper than rebuilding the activations) and are dropped right after it.
+        if per_pattern:
+            for case in range(N_CASES):
+                engine.pattern_backward(case)
+                engine.step(t)
+        else:
+            engine.backward(act, err)
+            engine.step(t)
+        if any_stop:
+            active = active[~stop]
+            engine.compact(~stop)
+        if bar is not None:
+            bar.update(1)
+    return record
+
+
 def train_many(
     n_seeds: int,
     max_sweeps: int = 5000,
@@ -684,7 +773,6 @@ def train_many(
             [_initial_weights(seed, i, hidden, init_range, torch.float64) for i in range(n_seeds)]
         )
     history_every = history_every or max(1, max_sweeps // 100)
-    tail_sweep = (4 * max_sweeps) // 5
 
     start = time.perf_counter()
     # Saturated units produce subnormal floats, which x86 CPUs process ~100x slower; flushing
@@ -704,60 +792,12 @@ def train_many(
             factor,
             dtype,
         )
-        active = torch.arange(n_seeds)
-        final_theta = torch.empty_like(engine.theta)
-        final_errors = torch.full((n_seeds,), math.nan, dtype=torch.float64)
-        tail_errors = torch.full((n_seeds,), math.nan, dtype=torch.float64)
-        sweeps_t = torch.full((n_seeds,), -1, dtype=torch.long)
-        history_sweeps = list(range(0, max_sweeps + 1, history_every))
-        history = torch.full((len(history_sweeps), n_seeds), math.nan, dtype=torch.float64)
         bar = None
         if show_progress:
             from labutils.progress import progress
 
             bar = progress(total=max_sweeps, desc="sweeps", unit="sweep")
-
-        for t in range(max_sweeps + 1):
-            act, err = engine.forward()
-            done = engine.met(err, tolerance)
-            last = t == max_sweeps
-            need_error = last or t % history_every == 0 or t == tail_sweep
-            any_done = bool(done.any())
-            if need_error or any_done:
-                error = 0.5 * (err * err).sum(0).double()
-                if t % history_every == 0:
-                    history[t // history_every, active] = error
-                if t == tail_sweep:
-                    tail_errors[active] = error
-            if last:
-                done = torch.ones_like(done)
-                any_done = True
-            if any_done:
-                ids = active[done]
-                final_theta[:, ids] = engine.theta[:, done]
-                final_errors[ids] = error[done]
-                if not last:
-                    sweeps_t[ids] = t
-                else:
-                    solved_now = engine.met(err, tolerance)
-                    sweeps_t[ids[solved_now]] = t
-            if last or (any_done and bool(done.all())):
-                break
-            # Networks that just stopped are saved above; they take this last step with the others
-            # (cheaper than rebuilding the activations) and are dropped right after it.
-            if per_pattern:
-                for case in range(N_CASES):
-                    engine.pattern_backward(case)
-                    engine.step(t)
-            else:
-                engine.backward(act, err)
-                engine.step(t)
-            if any_done:
-                keep = ~done
-                active = active[keep]
-                engine.compact(keep)
-            if bar is not None:
-                bar.update(1)
+        record = _run_sweeps(engine, max_sweeps, tolerance, per_pattern, history_every, bar)
         if bar is not None:
             bar.close()
     finally:
@@ -766,8 +806,8 @@ def train_many(
         torch.set_num_threads(threads)
     seconds = time.perf_counter() - start
 
-    weights = engine.unpack(final_theta)
-    sweeps = [int(s) if s >= 0 else None for s in sweeps_t.tolist()]
+    weights = engine.unpack(record.final_theta)
+    sweeps = [int(s) if s >= 0 else None for s in record.sweeps.tolist()]
     config = {
         "n_seeds": n_seeds,
         "max_sweeps": max_sweeps,
@@ -789,20 +829,20 @@ def train_many(
     labels = classify_failures(
         {k: v.double() for k, v in weights.items()},
         sweeps,
-        final_errors,
-        tail_errors,
+        record.final_errors,
+        record.tail_errors,
         activation=activation,
     )
     return StudyResult(
         config=config,
         sweeps=sweeps,
-        final_errors=final_errors,
+        final_errors=record.final_errors,
         weights=weights,
         labels=labels,
-        history=history,
-        history_sweeps=history_sweeps,
-        tail_errors=tail_errors,
-        tail_sweep=tail_sweep,
+        history=record.history,
+        history_sweeps=record.history_sweeps,
+        tail_errors=record.tail_errors,
+        tail_sweep=record.tail_sweep,
         seconds=seconds,
         initial=initial if initial_weights is not None else None,
     )
