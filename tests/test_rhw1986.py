@@ -147,6 +147,8 @@ def test_train_single_unsolved_run_and_zero_cap():
         ({"optimizer": "rmsprop"}, "sgd, adam"),
         ({"loss": "mse"}, "sse, cross_entropy"),
         ({"scheduler": "linear"}, "cosine, step, warmup"),
+        ({"lr": 0.0}, "lr must be > 0"),
+        ({"momentum": 1.0}, "momentum"),
     ],
 )
 def test_train_single_bad_input(kwargs, match):
@@ -216,7 +218,7 @@ def test_study_is_reproducible_and_summarised():
     assert q1 <= median <= q3 and median == a.median_sweeps
     assert a.weights["hidden.weight"].shape == (150, 2, 6)
     assert a.history.shape == (len(a.history_sweeps), 150)
-    assert "solved" in str(a)
+    assert "solved" in str(a) and repr(a).startswith("StudyResult(") and len(repr(a)) < 200
 
 
 def test_a_study_run_can_be_recreated_as_a_single_run():

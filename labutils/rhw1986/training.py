@@ -106,6 +106,14 @@ def check_loss(loss: str) -> str:
     return loss
 
 
+def check_rates(lr: float, momentum: float) -> None:
+    """Raise ValueError unless lr > 0 and 0 <= momentum < 1."""
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+
+
 def check_max_sweeps(max_sweeps: int) -> int:
     """Return the sweep cap if it is an int >= 0, else raise ValueError."""
     if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, int) or max_sweeps < 0:
@@ -221,6 +229,9 @@ class RunResult:
 
         return classify_failure(self.weights, self.errors, activation=self.activation)
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def __str__(self) -> str:
         done = (
             f"solved in {self.sweeps} sweeps"
@@ -284,6 +295,7 @@ def train_single(
     tolerance = check_criterion(criterion)
     check_optimizer(optimizer)
     check_loss(loss)
+    check_rates(lr, momentum)
     factor = schedule_factor(scheduler, max_sweeps)
     check_weights(_net_weights(net))
     dtype = net.hidden.weight.dtype
@@ -443,6 +455,9 @@ class StudyResult:
             "q1_sweeps": q1,
             "q3_sweeps": q3,
         }
+
+    def __repr__(self) -> str:
+        return f"StudyResult({self})"
 
     def __str__(self) -> str:
         s = self.summary()
@@ -754,6 +769,7 @@ def train_many(
     check_activation(activation)
     check_optimizer(optimizer)
     check_loss(loss)
+    check_rates(lr, momentum)
     factor = schedule_factor(scheduler, max_sweeps)
     if initial_weights is not None:
         got = check_weights(initial_weights, batched=True)
