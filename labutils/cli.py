@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="write the results as CSV here")
     p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
     p.add_argument("--total-timeout", type=int, default=900, help="seconds per submission")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    p.add_argument("--release", type=Path, default=None,
+                   help="the released student notebook to compare check cells with "
+                        "(default: notebooks/05_assignment.ipynb)")
     p.set_defaults(func=_grade)
     return parser
 

@@ -253,7 +253,7 @@ def plot_sweeps_histogram(
             alpha=0.7,
             label=f"solved: {len(solved)} of {len(sweeps)} runs",
         )
-        median = float(torch.tensor(solved, dtype=torch.float64).median())
+        median = float(torch.quantile(torch.tensor(solved, dtype=torch.float64), 0.5))
         ax.axvline(median, color="black", lw=1.5, label=f"median: {median:.0f}")
     else:
         ax.text(0.5, 0.5, "no run solved", transform=ax.transAxes, ha="center")
