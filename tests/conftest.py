@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,11 @@ def no_download(monkeypatch):
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: Tried (offline in tests)")
 
     monkeypatch.setattr(MNIST, "download", offline)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every matplotlib figure a test opened, so figures never pile up across tests."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

@@ -20,12 +20,6 @@ from labutils.plotting import (  # noqa: E402
 from labutils.training import History  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def labelled(ax) -> bool:
     return bool(ax.get_title() and ax.get_xlabel() and ax.get_ylabel())
 
