@@ -10,6 +10,8 @@ preallocated buffers, finished seeds dropped).
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 
@@ -48,6 +50,55 @@ def baseline_bmm(n_seeds: int, sweeps: int) -> None:
             break
 
 
+def fused_sweep(w1, w2, v1, v2, x1, d, lr: float, momentum: float) -> torch.Tensor:
+    """One sweep of the paper's rule for S sigmoid 6-2-1 nets, written for torch.compile.
+
+    w1 (7, 2S): hidden weights and biases of every net side by side; w2 (3, S): the two output
+    weights and the output bias; v1, v2: momentum buffers. Returns the errors y - d (64, S).
+    """
+    s = w2.shape[1]
+    h = torch.sigmoid(x1 @ w1).view(64, 2, s)
+    y = torch.sigmoid(h[:, 0] * w2[0] + h[:, 1] * w2[1] + w2[2])
+    err = y - d
+    delta = err * y * (1 - y)
+    g2 = torch.stack([(h[:, 0] * delta).sum(0), (h[:, 1] * delta).sum(0), delta.sum(0)])
+    hidden_delta = delta[:, None, :] * w2[:2][None] * h * (1 - h)
+    g1 = x1.T @ hidden_delta.reshape(64, 2 * s)
+    v1.mul_(momentum).add_(g1)
+    w1.sub_(lr * v1)
+    v2.mul_(momentum).add_(g2)
+    w2.sub_(lr * v2)
+    return err
+
+
+def compile_probe(n_seeds: int = SEEDS, sweeps: int = 2000) -> dict:
+    """Eager vs torch.compile on fused_sweep (fixed seed count, no stopping): per seed-sweep
+    times and the compile time, to judge whether compiling pays off inside a notebook."""
+    x, d = symmetry_dataset(torch.float32)
+    x1 = torch.cat([x, torch.ones(64, 1)], dim=1)
+    out = {}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for name, fn in (("eager", fused_sweep), ("compiled", torch.compile(fused_sweep))):
+            gen = torch.Generator().manual_seed(0)
+            w1 = torch.empty(7, 2 * n_seeds).uniform_(-0.3, 0.3, generator=gen)
+            w2 = torch.empty(3, n_seeds).uniform_(-0.3, 0.3, generator=gen)
+            v1, v2 = torch.zeros_like(w1), torch.zeros_like(w2)
+            start = time.perf_counter()
+            fn(w1, w2, v1, v2, x1, d, 0.1, 0.9)
+            out[f"{name}_first_call_s"] = time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in range(sweeps):
+                fn(w1, w2, v1, v2, x1, d, 0.1, 0.9)
+            out[f"{name}_us"] = (time.perf_counter() - start) / (n_seeds * sweeps) * 1e6
+    except Exception as err:  # no C++ compiler, unsupported platform...
+        out["compile_error"] = f"{type(err).__name__}: {str(err).splitlines()[0]}"
+    finally:
+        torch.set_num_threads(previous)
+    return out
+
+
 def run(repeats: int = 3) -> tuple[list[Row], dict]:
     """Rows for the study workload, and the study's own results (for the notes)."""
     torch.manual_seed(0)
@@ -79,7 +130,8 @@ def run(repeats: int = 3) -> tuple[list[Row], dict]:
             "A scaled to the seed-sweeps ours executed", a_per * executed, ours_s, repeats,
             target="(orientation)"),
     ]
-    info = {"executed_seed_sweeps": executed, "success_rate": result.success_rate,
+    info = {"compile": compile_probe(), "executed_seed_sweeps": executed,
+            "success_rate": result.success_rate,
             "median_sweeps": result.median_sweeps, "ours_s": ours_s,
             "a_per_us": a_per * 1e6, "b_per_us": b_per * 1e6}
     return rows, info
