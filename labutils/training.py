@@ -97,9 +97,11 @@ class TensorBatches:
                 yield tuple(t[stop - size : stop] for t in self.tensors)
             return
         order = torch.randperm(n, generator=self.generator).to(self.tensors[0].device)
+        # One gather of the whole epoch, then batches are slices (views) of it: far cheaper than
+        # gathering every batch separately, and exactly the same batches.
+        shuffled = tuple(torch.index_select(t, 0, order) for t in self.tensors)
         for stop in stops:
-            index = order[stop - size : stop]
-            yield tuple(t[index] for t in self.tensors)
+            yield tuple(t[stop - size : stop] for t in shuffled)
 
     def __repr__(self) -> str:
         shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
