@@ -31,7 +31,7 @@ def _compile_note(probe: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per workload")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per workload")
     parser.add_argument("--skip-course", action="store_true", help="skip make run / make test")
     parser.add_argument("--skip-setup", action="store_true", help="skip the fresh-clone install")
     args = parser.parse_args()

@@ -58,12 +58,12 @@ def floor_prebatched(batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
             optimizer.step()
 
 
-def run(repeats: int = 3) -> list[Row]:
+def run(repeats: int = 5) -> list[Row]:
     """Time the three ways; rows: fast path vs DataLoader, and the floor vs the fast path."""
     train, _, _ = mnist_datasets(mnist_transform())
     images, labels = normalized_images(train)
     prebatched = [(images[i:i + BATCH], labels[i:i + BATCH]) for i in range(0, len(images), BATCH)]
-    base_s, _ = median_time(lambda: baseline_dataloader(train), repeats=max(1, repeats - 1))
+    base_s, _ = median_time(lambda: baseline_dataloader(train), repeats=repeats)
     ours_s, _ = median_time(lambda: ours_fast_path(images, labels), repeats=repeats, warmup=1)
     floor_s, _ = median_time(lambda: floor_prebatched(prebatched), repeats=repeats, warmup=1)
     n = len(train)

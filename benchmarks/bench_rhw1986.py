@@ -99,7 +99,7 @@ def compile_probe(n_seeds: int = SEEDS, sweeps: int = 2000) -> dict:
     return out
 
 
-def run(repeats: int = 3) -> tuple[list[Row], dict]:
+def run(repeats: int = 5) -> tuple[list[Row], dict]:
     """Rows for the study workload, and the study's own results (for the notes)."""
     torch.manual_seed(0)
     a_seeds, a_sweeps = 4, 300  # baseline A runs these without stopping early (timing only)
