@@ -22,9 +22,10 @@ from labutils.training import History
 Curve = Sequence[float] | torch.Tensor | History
 
 
-def _axes(ax: Axes | None) -> Axes:
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    """`ax` itself, or the Axes of a new figure (of `figsize`) when ax is None."""
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=figsize)
     return ax
 
 
@@ -58,7 +59,7 @@ def plot_curves(
     start: int = 1,
 ) -> Axes:
     """One line per named curve (x = start, start+1, ...), optionally a horizontal reference."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     named = _named(curves, ylabel)
     for name, curve in named.items():
         values = _values(curve, name)
@@ -101,7 +102,7 @@ def plot_history(
     """Every batch's loss (thin line) and each epoch's mean loss (dots at the epoch's end)."""
     if not history.batch_losses:
         raise ValueError("The History is empty: train with fit(...) first.")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     batches = np.arange(1, len(history.batch_losses) + 1)
     ax.plot(batches, history.batch_losses, linewidth=0.8, alpha=0.7, label="batch loss")
     ends = np.cumsum(history.batches_per_epoch)
@@ -123,7 +124,7 @@ def plot_lr_schedules(
     logy: bool = False,
 ) -> Axes:
     """Learning rate against step, drawn as steps: the rate is constant between two calls."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     named = _named(schedules, "learning rate")
     for name, schedule in named.items():
         values = _values(schedule, name)
@@ -193,7 +194,7 @@ def plot_confusion_matrix(
     names = list(class_names) if class_names is not None else [str(k) for k in range(size)]
     if len(names) != size:
         raise ValueError(f"{size} classes but {len(names)} class names.")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     image = ax.imshow(counts, cmap="Blues", norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)))
     ax.figure.colorbar(image, ax=ax, label="examples (log scale)")
     if annotate:
@@ -230,7 +231,7 @@ def plot_optimizer_paths(
         if torch.as_tensor(path).ndim != 2 or torch.as_tensor(path).shape[1] != 2:
             raise ValueError(f"Path {name!r} must have shape (steps + 1, 2), got "
                              f"{tuple(torch.as_tensor(path).shape)}.")
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     xs = torch.linspace(*xlim, 300, dtype=torch.float64)
     ys = torch.linspace(*ylim, 300, dtype=torch.float64)
     grid_x, grid_y = torch.meshgrid(xs, ys, indexing="xy")

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 
+from labutils.plotting import axes_or_new
 from labutils.rhw1986.model import WEIGHT_KEYS, check_weights
 from labutils.rhw1986.training import PAPER_SWEEPS, RunResult, StudyResult
 
@@ -37,12 +38,6 @@ def _weights(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: torch.as_tensor(weights[k]).detach().double() for k in WEIGHT_KEYS}
 
 
-def _new_ax(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
-
-
 def draw_network(
     weights: Mapping[str, torch.Tensor],
     ax: Axes | None = None,
@@ -58,7 +53,7 @@ def draw_network(
     w1, b1 = w["hidden.weight"], w["hidden.bias"]
     w2, b2 = w["output.weight"][0], w["output.bias"][0]
     h = w1.shape[0]
-    ax = _new_ax(ax, (7.5, 5.2))
+    ax = axes_or_new(ax, (7.5, 5.2))
     radius = 0.32
     inputs = [(float(i) * 1.2, 0.0) for i in range(6)]
     span = inputs[-1][0]
@@ -143,7 +138,7 @@ def hinton_plot(
     grid[:h, 6] = b1
     grid[:h, 7] = w2
     grid[h, 6] = b2
-    ax = _new_ax(ax, (7, 1.2 + 0.8 * (h + 1)))
+    ax = axes_or_new(ax, (7, 1.2 + 0.8 * (h + 1)))
     biggest = float(grid.nan_to_num(0).abs().max().clamp_min(1e-12))
     ax.add_patch(Rectangle((-0.5, -0.5), 8, h + 1, fc="grey", ec="none"))
     for r in range(h + 1):
@@ -196,7 +191,7 @@ def plot_error_curves(
     """E against sweeps: for a list of runs (RunResult or lists of E), one labelled line each;
     for a StudyResult, up to `max_curves` runs coloured by outcome (solved, plateau, ...).
     `logx` stretches the first sweeps (a linear scale up to 10, logarithmic beyond)."""
-    ax = _new_ax(ax, (7, 4))
+    ax = axes_or_new(ax, (7, 4))
     if isinstance(curves, StudyResult):
         study = curves
         x = study.history_sweeps
@@ -244,7 +239,7 @@ def plot_sweeps_histogram(
     if isinstance(sweeps, StudyResult):
         sweeps = sweeps.sweeps
     solved = [s for s in sweeps if s is not None]
-    ax = _new_ax(ax, (7, 4))
+    ax = axes_or_new(ax, (7, 4))
     if solved:
         ax.hist(
             solved,
