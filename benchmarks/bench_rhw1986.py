@@ -4,7 +4,7 @@ Baseline A: the straightforward per-seed loop (SymmetryNet + torch.optim.SGD(mom
 summed squared error), timed on a few seeds and scaled per seed-sweep.
 Baseline B: a plain batched version with torch.bmm over (seeds, 64, 6) inputs and autograd,
 stopping checked every sweep by masking finished seeds (which keep costing compute).
-Ours: labutils.rhw1986.train_many (one GEMM for all seeds' hidden layer, hand-written backward in
+Ours: labutils.instructor.rhw1986.train_many (one GEMM for all seeds' hidden layer, hand-written backward in
 preallocated buffers, finished seeds dropped).
 """
 
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from benchmarks.harness import Row, median_time
-from labutils.rhw1986 import (
+from labutils.instructor.rhw1986 import (
     SymmetryNet,
     initial_weights,
     summed_squared_error,

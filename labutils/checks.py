@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from labutils.rhw1986 import (
+from labutils.instructor.rhw1986 import (
     WEIGHT_KEYS,
     analyse_solution,
     is_symmetric,
@@ -178,7 +178,7 @@ def linear_layers(net: nn.Module) -> tuple[nn.Linear, nn.Linear]:
 
 
 def weights_of(net: nn.Module) -> dict[str, torch.Tensor]:
-    """A detached float64 copy of a student's network weights, keyed like labutils.rhw1986."""
+    """A detached float64 copy of a student's network weights, keyed like labutils.instructor.rhw1986."""
     hidden, output = linear_layers(net)
     tensors = (hidden.weight, hidden.bias, output.weight, output.bias)
     if any(t is None for t in tensors):
@@ -360,7 +360,7 @@ def check_sweep(namespace: Mapping) -> None:
 
 
 def evaluate_solution(net, sweeps) -> CheckResult:
-    """The trained `net` analysed with labutils.rhw1986.analyse_solution; `sweeps` reported."""
+    """The trained `net` analysed with labutils.instructor.rhw1986.analyse_solution; `sweeps` reported."""
     report_ = analyse_solution(weights_of(net))
     reported = "none" if sweeps is None else str(sweeps)
     lines = report_.lines()[:-1 - len(report_.reasons)]  # the checks; verdict goes on top

@@ -41,13 +41,13 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
-    from labutils.assignment import release_main
+    from labutils.instructor.assignment import release_main
 
     return release_main(args)
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from labutils.grading import grade_main
+    from labutils.instructor.grading import grade_main
 
     return grade_main(args)
 

@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from torch import nn
 
 from labutils import checks
-from labutils.assignment import (
+from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     CODE_PLACEHOLDER,
     OPTIONAL_PLACEHOLDER,
@@ -34,8 +34,8 @@ from labutils.assignment import (
     source_checksum,
 )
 from labutils.colab import CourseRepository
-from labutils.grading import grade_all
-from labutils.rhw1986 import SymmetryNet, paper_weights, symmetry_dataset
+from labutils.instructor.grading import grade_all
+from labutils.instructor.rhw1986 import SymmetryNet, paper_weights, symmetry_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REPO = CourseRepository("https://github.com/owner/course", "main")

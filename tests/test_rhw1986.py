@@ -1,11 +1,11 @@
-"""Tests of labutils.rhw1986: dataset, network, the paper's rule and the two trainers."""
+"""Tests of labutils.instructor.rhw1986: dataset, network, the paper's rule and the two trainers."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from labutils.rhw1986 import (
+from labutils.instructor.rhw1986 import (
     ACTIVATIONS,
     CRITERIA,
     PAPER_WEIGHTS,

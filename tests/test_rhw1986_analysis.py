@@ -1,4 +1,4 @@
-"""Tests of labutils.rhw1986.analysis: the paper's solution checks and the failure labels."""
+"""Tests of labutils.instructor.rhw1986.analysis: the paper's solution checks and the failure labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from labutils.rhw1986 import (
+from labutils.instructor.rhw1986 import (
     CHECK_NAMES,
     PAPER_WEIGHTS,
     analyse_solution,

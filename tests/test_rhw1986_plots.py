@@ -1,4 +1,4 @@
-"""Tests of labutils.rhw1986.plots: every picture draws, has a title and labelled axes."""
+"""Tests of labutils.instructor.rhw1986.plots: every picture draws, has a title and labelled axes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from labutils.rhw1986 import PAPER_WEIGHTS, initial_weights, paper_weights, train_many  # noqa: E402
-from labutils.rhw1986.plots import (  # noqa: E402
+from labutils.instructor.rhw1986 import PAPER_WEIGHTS, initial_weights, paper_weights, train_many  # noqa: E402
+from labutils.instructor.rhw1986.plots import (  # noqa: E402
     draw_network,
     hinton_plot,
     plot_error_curves,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from labutils.rhw1986.dataset import N_INPUTS, symmetry_dataset
+from labutils.instructor.rhw1986.dataset import N_INPUTS, symmetry_dataset
 
 WEIGHT_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
 """The four parameter tensors of a SymmetryNet, in the order they are initialised."""
@@ -29,7 +29,7 @@ Weights = dict[str, torch.Tensor]
 # two members of a mirror pair carry opposite signs, and the second hidden unit is the first with
 # every sign flipped; both hidden biases are -1.1, both hidden->output weights -8.8, the output
 # bias 6.4. Which pair of inputs carries which magnitude (here: outer pair 14.2, middle 7.2,
-# inner 3.6) is our reading; none of the checks in labutils.rhw1986.analysis depends on it.
+# inner 3.6) is our reading; none of the checks in labutils.instructor.rhw1986.analysis depends on it.
 _PAPER_ROW = (14.2, 7.2, 3.6, -3.6, -7.2, -14.2)
 
 

@@ -4,10 +4,10 @@ vector is symmetric about its centre.
 
 The pieces: the dataset, the network and the paper's Figure 1 weights, a single-run trainer that
 follows the protocol exactly, a batched trainer for thousands of seeds at once, the analysis of a
-solution and of a failure, and (in labutils.rhw1986.plots) the pictures.
+solution and of a failure, and (in labutils.instructor.rhw1986.plots) the pictures.
 """
 
-from labutils.rhw1986.analysis import (
+from labutils.instructor.rhw1986.analysis import (
     CHECK_NAMES,
     FAILURE_LABELS,
     SolutionReport,
@@ -18,8 +18,8 @@ from labutils.rhw1986.analysis import (
     solution_checks,
     summarise_solutions,
 )
-from labutils.rhw1986.dataset import N_CASES, N_INPUTS, case_label, is_symmetric, symmetry_dataset
-from labutils.rhw1986.model import (
+from labutils.instructor.rhw1986.dataset import N_CASES, N_INPUTS, case_label, is_symmetric, symmetry_dataset
+from labutils.instructor.rhw1986.model import (
     ACTIVATIONS,
     PAPER_WEIGHTS,
     WEIGHT_KEYS,
@@ -31,7 +31,7 @@ from labutils.rhw1986.model import (
     paper_weights,
     seed_for,
 )
-from labutils.rhw1986.training import (
+from labutils.instructor.rhw1986.training import (
     CRITERIA,
     LOSSES,
     OPTIMIZERS,

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.assignment import (
+from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     check_cells,
     check_name,
@@ -242,7 +242,7 @@ def execute(
         status_file = folder / "status.json"
         nbformat.write(nb, source)
         env = {**os.environ, "LABUTILS_PROGRESS": "0", "PYTHONHASHSEED": "0"}
-        command = [sys.executable, "-m", "labutils.grading", "--worker", str(source), str(result),
+        command = [sys.executable, "-m", "labutils.instructor.grading", "--worker", str(source), str(result),
                    str(status_file), str(cell_timeout)]
         proc = subprocess.Popen(command, cwd=work, env=env, start_new_session=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -794,4 +794,4 @@ def grade_main(args) -> int:
 if __name__ == "__main__":  # the worker `execute` starts
     if len(sys.argv) == 6 and sys.argv[1] == "--worker":
         raise SystemExit(_worker(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])))
-    raise SystemExit("labutils.grading is run by `python -m labutils grade`")
+    raise SystemExit("labutils.instructor.grading is run by `python -m labutils grade`")

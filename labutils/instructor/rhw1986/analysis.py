@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from labutils.rhw1986.dataset import case_label, symmetry_dataset
-from labutils.rhw1986.model import WEIGHT_KEYS, batched_forward, check_activation, check_weights
+from labutils.instructor.rhw1986.dataset import case_label, symmetry_dataset
+from labutils.instructor.rhw1986.model import WEIGHT_KEYS, batched_forward, check_activation, check_weights
 
 ANTISYMMETRY_TOL = 0.1
 """Largest relative mirror anti-symmetry error |w + flip(w)| / |w| that counts as anti-symmetric."""

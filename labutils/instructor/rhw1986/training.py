@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from labutils.rhw1986.dataset import N_CASES, N_INPUTS, symmetry_dataset
-from labutils.rhw1986.model import (
+from labutils.instructor.rhw1986.dataset import N_CASES, N_INPUTS, symmetry_dataset
+from labutils.instructor.rhw1986.model import (
     WEIGHT_KEYS,
     Weights,
     check_activation,
     check_weights,
 )
-from labutils.rhw1986.model import initial_weights as _initial_weights
+from labutils.instructor.rhw1986.model import initial_weights as _initial_weights
 
 CRITERIA = {"half": 0.5, "0.2": 0.2, "0.1": 0.1}
 """Stopping criteria: every output within this distance of its target. "half" (the default) is
@@ -225,7 +225,7 @@ class RunResult:
         """Why an unsolved run failed ("solved" if it was not); see classify_failure."""
         if self.solved:
             return "solved"
-        from labutils.rhw1986.analysis import classify_failure
+        from labutils.instructor.rhw1986.analysis import classify_failure
 
         return classify_failure(self.weights, self.errors, activation=self.activation)
 
@@ -748,7 +748,7 @@ def train_many(
 ) -> StudyResult:
     """Train `n_seeds` independent networks at once, each stopping at the criterion or the cap.
 
-    Network i starts from labutils.rhw1986.initial_weights(seed, i, hidden, init_range) (or from
+    Network i starts from labutils.instructor.rhw1986.initial_weights(seed, i, hidden, init_range) (or from
     `initial_weights`, batched (n_seeds, ...)), and follows the same trajectory train_single gives
     it (same rule, same sweep counting), up to float rounding.
 
@@ -840,7 +840,7 @@ def train_many(
         "lr": lr,
         "momentum": momentum,
     }
-    from labutils.rhw1986.analysis import classify_failures
+    from labutils.instructor.rhw1986.analysis import classify_failures
 
     labels = classify_failures(
         {k: v.double() for k, v in weights.items()},

@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 
 from labutils.plotting import axes_or_new
-from labutils.rhw1986.model import WEIGHT_KEYS, check_weights
-from labutils.rhw1986.training import PAPER_SWEEPS, RunResult, StudyResult
+from labutils.instructor.rhw1986.model import WEIGHT_KEYS, check_weights
+from labutils.instructor.rhw1986.training import PAPER_SWEEPS, RunResult, StudyResult
 
 POSITIVE = "tab:blue"
 NEGATIVE = "tab:red"
