@@ -31,15 +31,15 @@ def notebooks_folder() -> Path:
 
 
 def is_student_copy(path: Path) -> bool:
-    """A notebook generated from notebooks/solutions/<name>_solution.ipynb (never executed here)."""
-    return (path.parent / "solutions" / f"{path.stem}_solution.ipynb").is_file()
+    """A notebook generated from notebooks/instructor/<name>_solution.ipynb (never executed here)."""
+    return (path.parent / "instructor" / f"{path.stem}_solution.ipynb").is_file()
 
 
 def course_notebooks(folder: Path | None = None) -> list[Path]:
     """Every notebook to execute, in lesson order: numbered lessons and instructor solutions."""
     folder = Path(folder) if folder is not None else notebooks_folder()
     found = [p for p in folder.glob("*.ipynb") if not is_student_copy(p)]
-    found += list((folder / "solutions").glob("*.ipynb"))
+    found += list((folder / "instructor").glob("*.ipynb"))
 
     def order(path: Path) -> tuple[int, str]:
         match = _NUMBERED.match(path.name)

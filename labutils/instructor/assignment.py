@@ -1,6 +1,6 @@
 """Generate the student assignment from the one instructor source (`python -m labutils release`).
 
-The instructor source `notebooks/solutions/05_assignment_solution.ipynb` holds the worked solution
+The instructor source `notebooks/instructor/05_assignment_solution.ipynb` holds the worked solution
 between markers; the release turns it into `notebooks/05_assignment.ipynb`:
 
 - in code cells, each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
@@ -31,7 +31,7 @@ import nbformat
 from labutils.colab import CourseRepository, apply_badges, read_course_repository
 from labutils.paths import repo_root
 
-SOLUTION_SOURCE = "notebooks/solutions/05_assignment_solution.ipynb"
+SOLUTION_SOURCE = "notebooks/instructor/05_assignment_solution.ipynb"
 """The instructor source, relative to the repository root."""
 
 STUDENT_COPY = "notebooks/05_assignment.ipynb"

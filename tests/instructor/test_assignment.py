@@ -153,7 +153,7 @@ def test_student_copy_leaks_no_solution_and_keeps_every_check():
 
 def test_release_command_checks_writes_and_reports(tmp_path):
     root = tmp_path / "course"
-    (root / "notebooks" / "solutions").mkdir(parents=True)
+    (root / "notebooks" / "instructor").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copy(REPO_ROOT / SOLUTION_SOURCE, root / SOLUTION_SOURCE)
     assert release(root, check=True).changed
