@@ -29,12 +29,38 @@ REGRESSION_FILES = ("X_reg.pt", "y_reg.pt")
 def make_regression_data(
     n: int = 1000, p: int = 100, seed: int = REGRESSION_SEED
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """X ~ U(0,1) of shape (n, p), M ~ U(0,1) of shape (p, 1), y = X M + N(0,1) noise; seeded."""
+    """X ~ U(0,1) of shape (n, p), M ~ U(0,1) of shape (p, 1), y = X M + N(0,1) noise; seeded.
+
+    The same bits on every CPU: a float32 `X @ M` is not (its summation order depends on the
+    CPU's vector width), so X M is computed exactly in integers and rounded once to float32.
+    """
     gen = torch.Generator().manual_seed(seed)
     x = torch.rand(n, p, generator=gen)
     m = torch.rand(p, 1, generator=gen)
-    y = x @ m + torch.randn(n, 1, generator=gen)
+    noise = torch.randn(n, 1, generator=gen)
+    y = (exact_product(x, m) + noise.double()).float()
     return x, y
+
+
+_RAND_BITS = 24
+"""torch.rand draws float32 multiples of 2**-24 in [0, 1): 24-bit integers, scaled."""
+
+
+def exact_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a @ b in float64, exact but for one final rounding, for multiples of 2**-24 in [0, 1).
+
+    Each entry is an integer sum of products of 24-bit integers (exact in int64 while the inner
+    dimension is below 2**15), so the result does not depend on the order of summation.
+    """
+    scale = 2.0**_RAND_BITS
+    a_int, b_int = (t.double() * scale for t in (a, b))
+    for t, name in ((a_int, "a"), (b_int, "b")):
+        if not (torch.equal(t, t.round()) and t.min() >= 0 and t.max() < scale):
+            raise ValueError(f"exact_product: {name} must hold multiples of 2**-24 in [0, 1), "
+                             "as torch.rand draws them.")
+    if a.shape[-1] >= 2**15:
+        raise ValueError(f"exact_product: inner dimension {a.shape[-1]} could overflow int64.")
+    return (a_int.long() @ b_int.long()).double() / scale**2
 
 
 def save_regression_data(folder: Path | None = None) -> list[Path]:

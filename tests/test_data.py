@@ -16,11 +16,40 @@ REPO = Path(__file__).resolve().parents[1]
 # ------------------------------------------------------------------ regression data
 
 def test_generator_reproduces_committed_files_exactly():
+    # Bit for bit on any CPU: X M is computed exactly (exact_product), not by a float32 matmul.
     x, y = data.make_regression_data()
     assert x.shape == (1000, 100) and y.shape == (1000, 1)
     stored_x = torch.load(REPO / "data" / "X_reg.pt", weights_only=True)
     stored_y = torch.load(REPO / "data" / "y_reg.pt", weights_only=True)
     assert torch.equal(x, stored_x) and torch.equal(y, stored_y)
+
+
+def test_generator_does_not_depend_on_threads():
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = data.make_regression_data()
+        torch.set_num_threads(max(2, threads))
+        many = data.make_regression_data()
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(one, many, strict=True))
+
+
+def test_exact_product_ignores_summation_order():
+    gen = torch.Generator().manual_seed(1)
+    a, b = torch.rand(50, 300, generator=gen), torch.rand(300, 2, generator=gen)
+    order = torch.randperm(300, generator=gen)
+    exact = data.exact_product(a, b)
+    assert torch.equal(exact, data.exact_product(a[:, order], b[order]))
+    assert torch.allclose(exact, a.double() @ b.double(), rtol=1e-12, atol=0)
+
+
+def test_exact_product_refuses_other_values():
+    with pytest.raises(ValueError, match="multiples of 2"):
+        data.exact_product(torch.tensor([[0.1]]).double(), torch.tensor([[0.5]]))
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        data.exact_product(torch.tensor([[2.0]]), torch.tensor([[0.5]]))
 
 
 def test_load_regression_data_from_repo():
