@@ -1,13 +1,19 @@
 """The static figures in images/ (computational graphs for lesson 01), drawn reproducibly.
 
-`make images` (`python -m labutils images`) regenerates them; the notebooks link the PNGs.
+`make images` (`python -m labutils images`) regenerates them and embeds each one into the
+notebooks that show it, as a markdown cell attachment (`![text](attachment:NAME.png)`): the
+notebook then carries its pictures, which render on GitHub, in JupyterLab rooted at notebooks/,
+in VS Code and on Colab, where no images/ folder sits beside the notebook.
 """
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 
 import matplotlib
+import nbformat
 
 from labutils.paths import repo_root
 
@@ -53,15 +59,47 @@ def draw_graph(nodes, backward, title: str, path: Path) -> Path:
     return path
 
 
+ATTACHMENT_LINK = re.compile(r"!\[[^\]]*\]\(attachment:([^)\s]+)")
+"""A markdown image that shows a cell attachment; group 1 is the attachment's name."""
+
+
+def attach_images(notebooks: list[Path], folder: Path) -> list[Path]:
+    """Embed images/NAME into every markdown cell that shows `attachment:NAME`; return the
+    notebooks that changed (the others are not rewritten)."""
+    changed = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        touched = False
+        for cell in nb.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for name in ATTACHMENT_LINK.findall(cell.source):
+                image = folder / name
+                if not image.is_file():
+                    continue  # an attachment not drawn here (pasted by hand): leave it alone
+                bundle = {"image/png": base64.b64encode(image.read_bytes()).decode("ascii")}
+                if cell.get("attachments", {}).get(name) != bundle:
+                    cell.setdefault("attachments", {})[name] = bundle
+                    touched = True
+        if touched:
+            nbformat.write(nb, str(path))
+            changed.append(path)
+    return changed
+
+
 def make_images(folder: Path | None = None) -> list[Path]:
-    """Write every figure of images/ and return their paths."""
+    """Write every figure of images/ and return their paths; with the default folder, also
+    refresh the notebooks' attachments of them (and return the notebooks rewritten)."""
+    notebooks: list[Path] = []
     if folder is None:
         root = repo_root()
         if root is None:
             raise FileNotFoundError("Run inside the course repository or pass a folder.")
         folder = root / "images"
+        notebooks = sorted(p for p in (root / "notebooks").rglob("*.ipynb")
+                           if not p.name.startswith("."))
     folder = Path(folder)
-    return [
+    written = [
         draw_graph(
             [("$x$", "value"), ("$f$", "function"), ("$g$", "function"), ("$y$", "value")],
             [(3, 0, r"$\frac{dy}{dx} = g'(f(x))\,f'(x)$")],
@@ -76,3 +114,4 @@ def make_images(folder: Path | None = None) -> list[Path]:
             folder / "graph_composition_hidden.png",
         ),
     ]
+    return written + attach_images(notebooks, folder)
