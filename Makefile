@@ -21,7 +21,7 @@ export PYTHONHASHSEED := 0
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider
 
-.PHONY: help setup run test unit nbval lint lab badges images release bench lock clean-venv
+.PHONY: help setup run test unit nbval lint lab badges images export assignment release bench lock clean-venv
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,8 +60,14 @@ badges: $(STAMP)  ## Rewrite every Colab badge and setup cell from [tool.labutil
 images: $(STAMP)  ## Regenerate the figures in images/.
 	$(PY) -m labutils images
 
-release: $(STAMP)  ## Regenerate the student assignment from the instructor solution.
-	$(PY) -m labutils release
+export: $(STAMP)  ## Write the assignment (or NOTEBOOK=...) as HTML for hand-in; PDF if LaTeX exists.
+	$(PY) -m labutils export $(NOTEBOOK)
+
+assignment: $(STAMP)  ## Regenerate notebooks/05_assignment.ipynb from its instructor source.
+	$(PY) -m labutils.instructor assignment
+
+release: $(STAMP)  ## Build the student repository: make release [DIR=build/student] [REPORT=1].
+	$(PY) -m labutils.instructor release --to $(or $(DIR),build/student) --replace $(if $(REPORT),--with-report,)
 
 bench: $(STAMP)  ## Run the benchmarks and write benchmarks/results.md.
 	$(PY) -m benchmarks

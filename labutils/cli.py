@@ -40,16 +40,17 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _release(args: argparse.Namespace) -> int:
-    from labutils.instructor.assignment import release_main
+def _export(args: argparse.Namespace) -> int:
+    from labutils.export import DEFAULT_NOTEBOOK, export_notebook
+    from labutils.paths import repo_root
 
-    return release_main(args)
-
-
-def _grade(args: argparse.Namespace) -> int:
-    from labutils.instructor.grading import grade_main
-
-    return grade_main(args)
+    notebook = args.notebook or (repo_root() or Path.cwd()) / DEFAULT_NOTEBOOK
+    result = export_notebook(notebook, pdf=not args.no_pdf)
+    for path in result.written:
+        print(f"wrote {path}")
+    if result.pdf_skipped:
+        print(result.pdf_skipped)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,20 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folder", type=Path, default=None, help="output folder (default: data/)")
     p.set_defaults(func=_data)
 
-    p = sub.add_parser("release", help="generate the student assignment from the instructor source")
-    p.add_argument("--check", action="store_true", help="fail if the committed copy is stale")
-    p.set_defaults(func=_release)
-
-    p = sub.add_parser("grade", help="grade submitted assignment notebooks")
-    p.add_argument("submissions", nargs="+", type=Path, help="submitted .ipynb files")
-    p.add_argument("--out", type=Path, default=None, help="write the results as CSV here")
-    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
-    p.add_argument("--total-timeout", type=int, default=900, help="seconds per submission")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
-    p.add_argument("--release", type=Path, default=None,
-                   help="the released student notebook to compare check cells with "
-                        "(default: notebooks/05_assignment.ipynb)")
-    p.set_defaults(func=_grade)
+    p = sub.add_parser("export", help="write a notebook as HTML (and PDF where LaTeX exists)")
+    p.add_argument("notebook", nargs="?", type=Path, default=None,
+                   help="the notebook to export (default: notebooks/05_assignment.ipynb)")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML page only")
+    p.set_defaults(func=_export)
     return parser
 
 

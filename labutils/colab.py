@@ -2,6 +2,9 @@
 
 The repository URL and branch live in pyproject.toml under [tool.labutils]; `make badges`
 (`python -m labutils badges`) rewrites every notebook from them, and `--check` only reports.
+The instructor's repository also names the published student repository there
+(`student_repository`, `student_branch`): the student release writes those into its own
+pyproject.toml as `repository`/`branch`, so every notebook it ships points at the student copy.
 """
 
 from __future__ import annotations
@@ -61,8 +64,20 @@ class CourseRepository:
         )
 
 
-def read_course_repository(pyproject: Path | None = None) -> CourseRepository:
-    """Read [tool.labutils] repository/branch from pyproject.toml, with a clear error if unset."""
+SETTINGS = {"course": ("repository", "branch"), "student": ("student_repository", "student_branch")}
+"""[tool.labutils] keys of each repository: this one ("course") and the published student copy."""
+
+
+def read_course_repository(
+    pyproject: Path | None = None, which: str = "course"
+) -> CourseRepository:
+    """Read a repository URL and branch from [tool.labutils], with a clear error if unset.
+
+    `which="course"` reads `repository`/`branch` (the repository this pyproject.toml belongs
+    to); `which="student"` reads `student_repository`/`student_branch` (where the release is
+    published; only the instructor's repository has them).
+    """
+    url_key, branch_key = SETTINGS[which]
     if pyproject is None:
         root = repo_root()
         if root is None:
@@ -70,17 +85,17 @@ def read_course_repository(pyproject: Path | None = None) -> CourseRepository:
         pyproject = root / "pyproject.toml"
     with open(pyproject, "rb") as handle:
         table = tomllib.load(handle).get("tool", {}).get("labutils", {})
-    url = str(table.get("repository", "")).strip()
-    branch = str(table.get("branch", "main")).strip() or "main"
+    url = str(table.get(url_key, "")).strip()
+    branch = str(table.get(branch_key, "main")).strip() or "main"
     if not url:
         raise CourseConfigError(
-            f"No repository URL set in {pyproject}. Add under [tool.labutils]: "
-            'repository = "https://github.com/OWNER/REPO" (and branch = "main"), '
+            f"No {url_key} URL set in {pyproject}. Add under [tool.labutils]: "
+            f'{url_key} = "https://github.com/OWNER/REPO" (and {branch_key} = "main"), '
             "then run `make badges`."
         )
     if not _GITHUB.match(url):
         raise CourseConfigError(
-            f"[tool.labutils] repository = {url!r} in {pyproject} is not a GitHub URL of the "
+            f"[tool.labutils] {url_key} = {url!r} in {pyproject} is not a GitHub URL of the "
             "form https://github.com/OWNER/REPO (Colab opens notebooks from GitHub)."
         )
     return CourseRepository(url, branch)
@@ -132,12 +147,24 @@ def all_notebooks(root: Path) -> list[Path]:
     return sorted((root / "notebooks").rglob("*.ipynb"))
 
 
-def update_badges(root: Path | None = None, check: bool = False, echo=print) -> int:
-    """Rewrite (or with `check`, verify) every notebook's badge and setup cell; return #problems."""
+def update_badges(
+    root: Path | None = None,
+    check: bool = False,
+    echo=print,
+    repo: CourseRepository | None = None,
+) -> int:
+    """Rewrite (or with `check`, verify) every notebook's badge and setup cell; return #problems.
+
+    `repo` defaults to the `repository`/`branch` in `root`'s pyproject.toml. The instructor's
+    `make badges` also validates the student setting, so a typo shows before a release.
+    """
     root = root or repo_root()
     if root is None:
         raise CourseConfigError("Run this inside the course repository.")
-    repo = read_course_repository(root / "pyproject.toml")
+    if repo is None:
+        repo = read_course_repository(root / "pyproject.toml")
+        if (root / "labutils" / "instructor").is_dir():
+            read_course_repository(root / "pyproject.toml", which="student")
     problems = 0
     for path in all_notebooks(root):
         if ".ipynb_checkpoints" in path.parts or path.name.startswith("."):

@@ -30,13 +30,31 @@ def notebooks_folder() -> Path:
     return root / "notebooks"
 
 
+STUDENT_COPY_METADATA = "student_copy"
+"""Key under the notebook metadata's "labutils" entry that marks an unsolved student copy."""
+
+
 def is_student_copy(path: Path) -> bool:
-    """A notebook generated from notebooks/instructor/<name>_solution.ipynb (never executed here)."""
-    return (path.parent / "instructor" / f"{path.stem}_solution.ipynb").is_file()
+    """An assignment as students receive it, with its solutions left out: `make run` skips it.
+
+    It is marked in its notebook metadata (`{"labutils": {"student_copy": true}}`); in the
+    instructor's repository it is also recognised by its source, `instructor/<name>_solution`.
+    """
+    path = Path(path)
+    if (path.parent / "instructor" / f"{path.stem}_solution.ipynb").is_file():
+        return True
+    try:
+        metadata = nbformat.read(path, as_version=4).metadata
+    except Exception:  # unreadable: not ours to skip; running it will report the problem
+        return False
+    return bool(metadata.get("labutils", {}).get(STUDENT_COPY_METADATA, False))
 
 
 def course_notebooks(folder: Path | None = None) -> list[Path]:
-    """Every notebook to execute, in lesson order: numbered lessons and instructor solutions."""
+    """Every notebook to execute, in lesson order: numbered lessons and instructor solutions.
+
+    Student copies are left out; `instructor/` is included when it exists (never in a release).
+    """
     folder = Path(folder) if folder is not None else notebooks_folder()
     found = [p for p in folder.glob("*.ipynb") if not is_student_copy(p)]
     found += list((folder / "instructor").glob("*.ipynb"))

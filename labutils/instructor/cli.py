@@ -1,0 +1,97 @@
+"""The instructor's command line: `python -m labutils.instructor COMMAND`.
+
+- `release --to DIR [--with-report]`: build the student repository (what students receive);
+- `assignment [--check]`: regenerate the committed student copy notebooks/05_assignment.ipynb;
+- `grade SUBMISSIONS...`: grade submitted assignment notebooks.
+
+None of this ships to students: the student package's own command line is `python -m labutils`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _release(args: argparse.Namespace) -> int:
+    from labutils.instructor.release import build_release
+
+    built = build_release(args.to, with_report=args.with_report, replace=args.replace)
+    print(f"wrote the student repository to {built.root}: {len(built.files)} files")
+    for line in built.summary():
+        print(f"  {line}")
+    return 0
+
+
+def _assignment(args: argparse.Namespace) -> int:
+    from labutils.instructor.assignment import release_main
+
+    return release_main(args)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from labutils.instructor.grading import grade_main
+
+    return grade_main(args)
+
+
+def _grade_arguments(p: argparse.ArgumentParser, ask_grader: bool) -> None:
+    """The grader's options: its own `add_arguments(parser)` when it has one (imported only
+    when the command is `grade`), else the options `grade_main` has always read."""
+    if ask_grader:
+        from labutils.instructor import grading
+
+        custom = getattr(grading, "add_arguments", None)
+        if custom is not None:
+            custom(p)
+            return
+    p.add_argument("submissions", nargs="+", type=Path, help="submitted .ipynb files")
+    p.add_argument("--out", type=Path, default=None, help="write the results as CSV here")
+    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
+    p.add_argument("--total-timeout", type=int, default=900, help="seconds per submission")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    p.add_argument("--release", type=Path, default=None,
+                   help="the released student notebook to compare check cells with "
+                        "(default: notebooks/05_assignment.ipynb)")
+
+
+def build_parser(ask_grader: bool = False) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m labutils.instructor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("release", help="build the student repository into a folder")
+    p.add_argument("--to", type=Path, required=True, metavar="DIR",
+                   help="the folder to build it in (new or empty, or see --replace)")
+    p.add_argument("--with-report", action="store_true",
+                   help="add the reference report (for after the deadline)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace an earlier release in DIR (its .git folder is kept)")
+    p.set_defaults(func=_release)
+
+    p = sub.add_parser("assignment",
+                       help="regenerate notebooks/05_assignment.ipynb from the instructor source")
+    p.add_argument("--check", action="store_true", help="fail if the committed copy is stale")
+    p.set_defaults(func=_assignment)
+
+    p = sub.add_parser("grade", help="grade submitted assignment notebooks")
+    _grade_arguments(p, ask_grader)
+    p.set_defaults(func=_grade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run one command; errors print one line, not a traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(ask_grader=argv[:1] == ["grade"]).parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:
+        print(f"labutils.instructor {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,422 @@
+"""Build the student repository from this one (`python -m labutils.instructor release --to DIR`).
+
+This repository is the instructor's single source; students receive a separate repository,
+built here, that a course publishes as it is:
+
+- copied: the lessons (`notebooks/NN_*.ipynb`, with outputs), `images/`, `data/` (the committed
+  files only), `labutils/` without `labutils/instructor/`, `tests/` without `tests/instructor/`,
+  `environment.yml`, `constraints.txt`, `.gitignore`;
+- generated: each student assignment from its instructor source (`notebooks/instructor/
+  NN_name_solution.ipynb` -> `notebooks/NN_name.ipynb`, no outputs, marked as a student copy),
+  `pyproject.toml` (the student package only; `[tool.labutils]` names the student repository),
+  the `Makefile` without the instructor targets, `.ci/run` and the student `README.md`
+  (templates in `release_files/`);
+- Colab: every notebook's badge and setup cell point at the student repository and branch
+  (`student_repository`, `student_branch` in this repository's `[tool.labutils]`);
+- `--with-report` adds the reference report as a self-contained HTML page (after the deadline).
+
+Nothing under `notebooks/instructor/`, `tests/instructor/` or `labutils/instructor/` is ever
+copied; tests/instructor/test_release.py checks the built tree for every line of every solution.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from labutils.colab import CourseRepository, read_course_repository, update_badges
+from labutils.notebooks import STUDENT_COPY_METADATA
+from labutils.paths import repo_root
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+INSTRUCTOR_FOLDERS = ("labutils/instructor", "notebooks/instructor", "tests/instructor")
+"""Folders that stay in this repository: the engine, grader and release tool, the solutions
+and the reference report, and their tests."""
+
+COPIED_FILES = ("environment.yml", "constraints.txt", ".gitignore")
+COPIED_FOLDERS = ("images", "data", "labutils", "tests")
+GENERATED_FILES = ("README.md", "pyproject.toml", "Makefile", ".ci/run")
+
+INSTRUCTOR_TARGETS = ("release", "assignment", "grade", "bench")
+"""Makefile targets left out of the student Makefile."""
+
+SOLUTION_SUFFIX = "_solution"
+REPORT_GLOB = "*_report.ipynb"
+TEMPLATES = Path(__file__).resolve().parent / "release_files"
+_LESSON = re.compile(r"^\d+_.*\.ipynb$")
+_SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache"}
+
+STUDENT_DESCRIPTION = (
+    "Helpers for a deep-learning lab course in PyTorch: data, training loops, plots, "
+    "the assignment's self-checks, and notebook tooling."
+)
+
+
+class ReleaseBuildError(ValueError):
+    """The release cannot be built (bad target folder, missing source, broken template)."""
+
+
+@dataclass
+class BuiltRelease:
+    """What `build_release` wrote: the folder and every file in it (relative POSIX paths)."""
+
+    root: Path
+    files: list[str] = field(default_factory=list)
+    repository: CourseRepository | None = None
+
+    def summary(self) -> list[str]:
+        """A few lines for the command line: where the badges point, what the tree holds."""
+        tops: dict[str, int] = {}
+        for name in self.files:
+            top = name.split("/", 1)[0]
+            tops[top] = tops.get(top, 0) + 1
+        lines = [f"Colab badges and setup cells point at {self.repository.url} "
+                 f"(branch {self.repository.branch})"] if self.repository else []
+        lines += [f"{top:<18} {count:>4} file(s)" for top, count in sorted(tops.items())]
+        return lines
+
+
+def is_instructor_only(relpath: str) -> bool:
+    """True for a path (relative, POSIX) under one of the INSTRUCTOR_FOLDERS."""
+    return any(relpath == folder or relpath.startswith(folder + "/")
+               for folder in INSTRUCTOR_FOLDERS)
+
+
+def source_files(root: Path) -> list[str]:
+    """Files of the instructor repository that git would commit (tracked or not ignored).
+
+    Without git (a downloaded copy), every file except caches, virtual environments and the
+    downloaded MNIST data.
+    """
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=root, capture_output=True, check=True,
+        ).stdout.decode("utf-8").split("\0")
+    except (OSError, subprocess.CalledProcessError):
+        listed = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+        listed = [p for p in listed if not p.startswith((".git/", ".venv/", "data/MNIST/",
+                                                         "build/"))
+                  and ".egg-info/" not in p]
+    found = []
+    for name in sorted(set(filter(None, listed))):
+        parts = name.split("/")
+        if _SKIPPED_PARTS & set(parts) or not (root / name).is_file():
+            continue
+        found.append(name)
+    return found
+
+
+def shipped_copies(root: Path) -> list[str]:
+    """The instructor repository's files that the student tree receives unchanged."""
+    chosen = []
+    for name in source_files(root):
+        if is_instructor_only(name):
+            continue
+        parts = name.split("/")
+        if name in COPIED_FILES or parts[0] in COPIED_FOLDERS:
+            chosen.append(name)
+        elif len(parts) == 2 and parts[0] == "notebooks" and _LESSON.match(parts[1]):
+            if not _generated_student_copy(root, parts[1]):
+                chosen.append(name)
+    return chosen
+
+
+def _generated_student_copy(root: Path, name: str) -> bool:
+    stem = name.removesuffix(".ipynb")
+    return (root / "notebooks" / "instructor" / f"{stem}{SOLUTION_SUFFIX}.ipynb").is_file()
+
+
+def solution_sources(root: Path) -> list[Path]:
+    """The instructor sources of the assignments (`notebooks/instructor/*_solution.ipynb`)."""
+    return sorted((root / "notebooks" / "instructor").glob(f"*{SOLUTION_SUFFIX}.ipynb"))
+
+
+def student_assignments(
+    root: Path, repo: CourseRepository
+) -> dict[str, nbformat.NotebookNode]:
+    """Each student assignment, as the release writes it: {relative path: notebook}."""
+    from labutils.instructor.assignment import release_notebook
+
+    made = {}
+    for source in solution_sources(root):
+        relpath = f"notebooks/{source.stem.removesuffix(SOLUTION_SUFFIX)}.ipynb"
+        student = release_notebook(nbformat.read(source, as_version=4), relpath, repo)
+        student.metadata["labutils"] = {STUDENT_COPY_METADATA: True}
+        made[relpath] = student
+    return made
+
+
+# -- generated files ------------------------------------------------------------------------
+
+def student_pyproject(text: str, repo: CourseRepository) -> str:
+    """The student tree's pyproject.toml, made from the instructor's text.
+
+    Same project, dependencies and tool settings; the package excludes labutils.instructor,
+    the instructor's package data is left out, and [tool.labutils] names only the student
+    repository (as `repository`/`branch`, so `make badges` there keeps pointing at it).
+    """
+    lines = text.split("\n")
+    out: list[str] = []
+    section = ""
+    pending_comments: list[str] = []
+    for line in lines:
+        header = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if header:
+            section = header.group(1).strip()
+            out.extend(pending_comments)
+            pending_comments = []
+            if section == "tool.setuptools.package-data":
+                continue
+            out.append(line)
+            if section == "tool.labutils":
+                out += [
+                    "# The ONE place that names this repository. `make badges` rewrites every",
+                    "# notebook's \"Open in Colab\" badge and Colab setup cell from these values.",
+                    f'repository = "{repo.url}"',
+                    f'branch = "{repo.branch}"',
+                ]
+            continue
+        if section in ("tool.labutils", "tool.setuptools.package-data"):
+            if not line.strip():
+                out.append(line)
+            continue  # rewritten above / instructor-only package data
+        if section == "project" and line.startswith("description ="):
+            line = f'description = "{STUDENT_DESCRIPTION}"'
+        if section == "tool.setuptools.packages.find" and line.startswith("include ="):
+            out.append(line)
+            line = 'exclude = ["labutils.instructor", "labutils.instructor.*"]'
+        if line.startswith("#"):
+            pending_comments.append(line)
+            continue
+        out.extend(pending_comments)
+        pending_comments = []
+        out.append(line)
+    out.extend(pending_comments)
+    result = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
+    _check_student_pyproject(text, result, repo)
+    return result
+
+
+def _check_student_pyproject(source: str, result: str, repo: CourseRepository) -> None:
+    before, after = tomllib.loads(source), tomllib.loads(result)
+    same = ("name", "version", "requires-python", "dependencies", "optional-dependencies")
+    for key in same:
+        if before["project"].get(key) != after["project"].get(key):
+            raise ReleaseBuildError(f"student pyproject.toml: [project] {key} changed")
+    table = after["tool"]["labutils"]
+    if table != {"repository": repo.url, "branch": repo.branch}:
+        raise ReleaseBuildError(f"student pyproject.toml: [tool.labutils] is {table}")
+    if "package-data" in after["tool"].get("setuptools", {}):
+        raise ReleaseBuildError("student pyproject.toml still declares instructor package data")
+
+
+def student_makefile(text: str) -> str:
+    """The instructor Makefile without the INSTRUCTOR_TARGETS rules (and their comments)."""
+    out: list[str] = []
+    comments: list[str] = []
+    skipping = False
+    for line in text.split("\n"):
+        rule = re.match(r"^([A-Za-z][\w-]*)\s*:(?!=)", line)
+        if skipping and (line.startswith("\t") or (line.strip() and not rule and
+                                                     not line.startswith(("#", ".")) and
+                                                     "=" not in line)):
+            continue
+        skipping = False
+        if rule and rule.group(1) in INSTRUCTOR_TARGETS:
+            skipping, comments = True, []
+            if out and not out[-1].strip():
+                out.pop()
+            continue
+        if line.startswith(".PHONY:"):
+            names = [n for n in line.split(":", 1)[1].split() if n not in INSTRUCTOR_TARGETS]
+            line = ".PHONY: " + " ".join(names)
+        if line.startswith("#") and not line.startswith("#!"):
+            comments.append(line)
+            continue
+        out.extend(comments)
+        comments = []
+        out.append(line)
+    out.extend(comments)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
+
+
+def _course_map(root: Path, notebooks: list[str], repo: CourseRepository) -> str:
+    """The lesson table of the student README: the instructor README's rows for the shipped
+    notebooks, with a Colab badge each (the notebook's title when the README has no row)."""
+    readme = (root / "README.md").read_text(encoding="utf-8") if (root / "README.md").is_file() \
+        else ""
+    rows = ["| # | notebook | open | what you learn |", "|---|----------|------|----------------|"]
+    for relpath in notebooks:
+        name = Path(relpath).stem
+        number = name.split("_", 1)[0]
+        about = ""
+        for line in readme.split("\n"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) >= 3 and f"({relpath})" in cells[1]:
+                about = cells[-1]
+                break
+        if not about:
+            about = _title(root / relpath)
+        badge = repo.badge_line(relpath)
+        rows.append(f"| {number} | [`{name}`]({relpath}) | {badge} | {about} |")
+    return "\n".join(rows)
+
+
+def _title(path: Path) -> str:
+    if not path.is_file():
+        return ""
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.split("\n"):
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""
+
+
+def student_readme(root: Path, notebooks: list[str], repo: CourseRepository,
+                   report: str | None) -> str:
+    """The student README from release_files/README.md, with the repository and course map."""
+    template = (TEMPLATES / "README.md").read_text(encoding="utf-8")
+    with open(root / "pyproject.toml", "rb") as handle:
+        requires = tomllib.load(handle)["project"]["requires-python"]
+    report_line = (f"After the deadline: the reference report, [`{Path(report).name}`]({report})"
+                   " (open it in a browser)." if report else "")
+    values = {
+        "REPOSITORY": repo.url,
+        "BRANCH": repo.branch,
+        "CLONE_FOLDER": repo.slug.split("/")[1],
+        "REQUIRES_PYTHON": requires,
+        "COURSE_MAP": _course_map(root, notebooks, repo),
+        "REPORT": report_line,
+    }
+    text = template
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    left = re.findall(r"\{\{[A-Z_]+\}\}", text)
+    if left:
+        raise ReleaseBuildError(f"release_files/README.md: unknown placeholders {left}")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+# -- the build ------------------------------------------------------------------------------
+
+def _prepare_target(target: Path, root: Path, replace: bool) -> None:
+    """Make `target` an empty folder, refusing anything that could lose work."""
+    target = target.resolve()
+    scratch = root / "build"
+    inside = target == root or root in target.parents
+    if target in root.parents or target == scratch or (inside and scratch not in target.parents):
+        raise ReleaseBuildError(
+            f"{target} is (inside) the instructor repository {root}: build the release in a "
+            "folder of its own (e.g. build/student or ../student-repository).")
+    if not target.exists():
+        target.mkdir(parents=True)
+        return
+    if not target.is_dir():
+        raise ReleaseBuildError(f"{target} exists and is not a folder.")
+    entries = [e for e in target.iterdir() if e.name != ".git"]
+    if not entries:
+        return
+    looks_released = (target / "pyproject.toml").is_file() and (target / "notebooks").is_dir() \
+        and not (target / "labutils" / "instructor").exists()
+    if not replace:
+        raise ReleaseBuildError(
+            f"{target} is not empty. Choose a new folder, or pass --replace to replace an "
+            "earlier release there (its .git folder is kept).")
+    if not looks_released:
+        raise ReleaseBuildError(
+            f"{target} is not empty and does not look like an earlier student release "
+            "(pyproject.toml and notebooks/, no labutils/instructor/): not replacing it.")
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def build_release(
+    target: Path,
+    root: Path | None = None,
+    with_report: bool = False,
+    replace: bool = False,
+) -> BuiltRelease:
+    """Build the student repository from the instructor repository `root` into `target`."""
+    root = (Path(root) if root is not None else repo_root())
+    if root is None:
+        raise FileNotFoundError("Run this inside the instructor repository (no pyproject.toml).")
+    root = root.resolve()
+    if not (root / "labutils" / "instructor").is_dir():
+        raise ReleaseBuildError(
+            f"{root} is not the instructor repository (it has no labutils/instructor/).")
+    repo = read_course_repository(root / "pyproject.toml", which="student")
+    target = Path(target)
+    _prepare_target(target, root, replace)
+    target = target.resolve()
+    built = BuiltRelease(target, repository=repo)
+
+    for name in shipped_copies(root):
+        dest = target / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, dest)
+
+    for relpath, nb in student_assignments(root, repo).items():
+        nbformat.write(nb, target / relpath)
+
+    report = None
+    if with_report:
+        report = _write_report(root, target)
+
+    (target / "pyproject.toml").write_text(
+        student_pyproject((root / "pyproject.toml").read_text(encoding="utf-8"), repo),
+        encoding="utf-8")
+    (target / "Makefile").write_text(
+        student_makefile((root / "Makefile").read_text(encoding="utf-8")), encoding="utf-8")
+    ci = target / ".ci" / "run"
+    ci.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATES / ".ci" / "run", ci)
+    ci.chmod(0o755)
+
+    # Every shipped notebook points at the student repository (badge, setup cell).
+    update_badges(target, echo=lambda _line: None, repo=repo)
+    notebooks = sorted(p.relative_to(target).as_posix()
+                       for p in (target / "notebooks").glob("*.ipynb"))
+    (target / "README.md").write_text(
+        student_readme(root, notebooks, repo, report), encoding="utf-8")
+
+    built.files = sorted(p.relative_to(target).as_posix() for p in target.rglob("*")
+                         if p.is_file() and ".git" not in p.relative_to(target).parts)
+    leaked = [name for name in built.files if is_instructor_only(name)]
+    if leaked:
+        raise ReleaseBuildError(f"instructor-only files in the release: {leaked}")
+    return built
+
+
+def _write_report(root: Path, target: Path) -> str:
+    """The reference report as one self-contained HTML page in notebooks/ (not a notebook:
+    it imports the instructor package, so it could not run in the student tree)."""
+    from nbconvert import HTMLExporter
+
+    reports = sorted((root / "notebooks" / "instructor").glob(REPORT_GLOB))
+    if not reports:
+        raise ReleaseBuildError("--with-report: no notebooks/instructor/*_report.ipynb found")
+    written = ""
+    for source in reports:
+        nb = nbformat.read(source, as_version=4)
+        resources = {"metadata": {"path": str(source.parent), "name": source.stem}}
+        body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb, resources=resources)
+        relpath = f"notebooks/{source.stem}.html"
+        (target / relpath).write_text(body, encoding="utf-8")
+        written = written or relpath
+    return written
+
