@@ -1,0 +1,131 @@
+"""A private one-sweep reference of the paper's learning rule, and the classic ways to get it
+wrong, for comparing a student's error trajectory with (Rumelhart, Hinton & Williams 1986,
+eq. 8 and 9: E = 1/2 sum over cases of (y - d)^2; dw(t) = -eps dE/dw + alpha dw(t-1)).
+
+This is deliberately not a trainer: it replays at most MAX_REPLAY sweeps, far fewer than the
+task needs, and only to tell which rule produced the first errors a student recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+EPS, ALPHA = 0.1, 0.9
+"""The paper's learning rate and momentum for experiment 1."""
+
+MAX_REPLAY = 50
+"""Sweeps replayed at most: enough to tell the rules apart, far too few to learn the task."""
+
+Weights = dict[str, torch.Tensor]
+
+
+def cases(order: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 64 input vectors (float64) and their targets (64,); in `order` (codes) if given."""
+    codes = torch.arange(64) if order is None else order
+    bits = ((codes[:, None] >> torch.arange(5, -1, -1)) & 1).to(torch.float64)
+    return bits, (bits == bits.flip(1)).all(1).to(torch.float64)
+
+
+def codes_of(inputs: torch.Tensor) -> torch.Tensor:
+    """The number each 6-bit row of `inputs` spells (first column most significant)."""
+    return (inputs.round().long() * (2 ** torch.arange(5, -1, -1))).sum(1)
+
+
+def outputs(w: Weights, x: torch.Tensor, hidden_fn=torch.sigmoid, output_fn=torch.sigmoid):
+    """Hidden activities (n, 2) and output activities (n,) of a 6-2-1 network."""
+    h = hidden_fn(x @ w["hidden.weight"].T + w["hidden.bias"])
+    return h, output_fn(h @ w["output.weight"][0] + w["output.bias"][0])
+
+
+def summed_error(w: Weights, x: torch.Tensor, d: torch.Tensor) -> float:
+    """The paper's E over the cases given."""
+    return 0.5 * float(((outputs(w, x)[1] - d) ** 2).sum())
+
+
+def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor, broadcast: bool = False) -> Weights:
+    """dE/dw summed over the cases, by the chain rule written out (the paper's eq. 5-7).
+
+    With `broadcast`, E is 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus targets (64,).
+    """
+    h, y = outputs(w, x)
+    miss = len(d) * y - d.sum() if broadcast else y - d
+    delta_out = miss * y * (1 - y)  # dE/d(net input) of the output unit, per case
+    delta_hidden = delta_out[:, None] * w["output.weight"][0] * h * (1 - h)
+    return {
+        "hidden.weight": delta_hidden.T @ x,
+        "hidden.bias": delta_hidden.sum(0),
+        "output.weight": (delta_out @ h)[None],
+        "output.bias": delta_out.sum(0, keepdim=True),
+    }
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way of changing the weights each sweep: the paper's, or a classic mistake."""
+
+    name: str
+    hint: str
+    gradient_scale: float = 1.0
+    alpha: float = ALPHA
+    pile_up: bool = False
+    per_case: bool = False
+    broadcast: bool = False
+
+
+PAPER = Rule("the paper's rule", "")
+
+MISTAKES = (
+    Rule("mean with 1/2",
+         "each weight change is 1/64 of the paper's: its error E adds up the 64 cases; an "
+         "average divides every gradient by 64.", gradient_scale=1 / 64),
+    Rule("mean without 1/2",
+         "each weight change is 1/32 of the paper's: your error averages the squared misses "
+         "over the cases and has no factor 1/2; the paper's E is 1/2 times their sum.",
+         gradient_scale=1 / 32),
+    Rule("sum without 1/2",
+         "each weight change is twice the paper's: E has the factor 1/2 in front of the sum.",
+         gradient_scale=2.0),
+    Rule("no momentum",
+         "the first weight change is right, but later ones ignore the previous change: the "
+         "paper adds alpha times the previous weight change to each new one.", alpha=0.0),
+    Rule("gradients pile up",
+         "each sweep's gradient includes all earlier ones: gradients must start from zero "
+         "every sweep (PyTorch adds new gradients to the stored ones until they are cleared).",
+         pile_up=True),
+    Rule("targets broadcast",
+         "your error compares every output with every target: outputs of shape (64, 1) minus "
+         "targets of shape (64,) broadcast to a 64 x 64 table. Make the two shapes equal.",
+         broadcast=True),
+    Rule("per-case updates",
+         "the weights change after every case; the paper changes them once per sweep, from the "
+         "gradient added up over all 64 cases.", per_case=True),
+)
+
+
+def replay(w0: Weights, sweeps: int, rule: Rule, order: torch.Tensor | None = None):
+    """E before each of the first `sweeps` (<= MAX_REPLAY) sweeps of `rule` from `w0`.
+
+    Returns (errors at the start of each sweep, errors added up case by case during the sweep;
+    the second differs from the first only for per-case rules).
+    """
+    x, d = cases(order)
+    w = {k: v.to(torch.float64).clone() for k, v in w0.items()}
+    velocity = {k: torch.zeros_like(v) for k, v in w.items()}
+    carried = {k: torch.zeros_like(v) for k, v in w.items()}
+    at_start, running = [], []
+    for _ in range(min(sweeps, MAX_REPLAY)):
+        at_start.append(summed_error(w, x, d) if not rule.broadcast
+                        else 0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
+        groups = [slice(c, c + 1) for c in range(64)] if rule.per_case else [slice(0, 64)]
+        total = 0.0
+        for group in groups:
+            total += summed_error(w, x[group], d[group])
+            g = _gradient(w, x[group], d[group], rule.broadcast)
+            for k in w:
+                carried[k] = carried[k] + g[k] if rule.pile_up else g[k]
+                velocity[k] = rule.alpha * velocity[k] - EPS * rule.gradient_scale * carried[k]
+                w[k] = w[k] + velocity[k]
+        running.append(total)
+    return torch.tensor(at_start), torch.tensor(running)

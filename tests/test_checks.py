@@ -1,0 +1,339 @@
+"""The assignment's self-checks (labutils.checks), tried on student solutions written here in
+two styles the model solution does not use, and on each classic mistake.
+
+These tests ship with the student tree: they use only the student package.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from labutils import checks
+
+PACKAGE = Path(checks.__file__).resolve().parent
+
+
+# -- two student solutions, in styles the model solution does not use -------------------------
+
+
+def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None = None) -> dict:
+    """Raw tensors, hand-written momentum, inputs from bit shifts (least significant bit first),
+    targets of shape (64,), E from F.mse_loss(reduction="sum"). `bug` plants a classic mistake."""
+    torch.manual_seed(seed)
+    numbers = torch.arange(64)
+    inputs = torch.stack([(numbers >> k) & 1 for k in range(6)], dim=1).double()
+    targets = (inputs[:, :3] == inputs[:, 3:].flip(1)).all(1).double()
+    low, high = (0.0, 1.0) if bug == "init in [0, 1]" else (-0.3, 0.3)
+    W1 = torch.empty(6, 2, dtype=torch.float64).uniform_(low, high).requires_grad_()
+    b1 = torch.empty(2, dtype=torch.float64).uniform_(low, high).requires_grad_()
+    W2 = torch.empty(2, 1, dtype=torch.float64).uniform_(low, high).requires_grad_()
+    b2 = torch.empty(1, dtype=torch.float64).uniform_(low, high).requires_grad_()
+    params = [W1, b1, W2, b2]
+    net = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    initial_weights = {name: p.detach().clone() for name, p in net.items()}
+    alpha = 0.0 if bug == "no momentum" else 0.9
+    changes = [torch.zeros_like(p) for p in params]
+
+    def forward(x):
+        return torch.sigmoid(torch.sigmoid(x @ W1 + b1) @ W2 + b2)[:, 0]
+
+    def change_weights():
+        with torch.no_grad():
+            for p, change in zip(params, changes, strict=True):
+                change.mul_(alpha).sub_(0.1 * p.grad)
+                p.add_(change)
+                if bug != "no zero_grad":
+                    p.grad.zero_()
+
+    errors = []
+    reduction = "mean" if bug == "mean instead of sum" else "sum"
+    for _ in range(max_sweeps):
+        y = forward(inputs)
+        if ((y - targets).abs() < 0.5).all():
+            break
+        if bug == "per-case updates":
+            errors.append(0.5 * float(((y - targets) ** 2).sum().detach()))
+            for x, d in zip(inputs, targets, strict=True):
+                (0.5 * F.mse_loss(forward(x[None]), d[None], reduction="sum")).backward()
+                change_weights()
+            continue
+        E = 0.5 * F.mse_loss(y, targets, reduction=reduction)
+        errors.append(E.item())
+        E.backward()
+        change_weights()
+    return {"inputs": inputs, "targets": targets, "net": net,
+            "initial_weights": initial_weights, "errors": errors, "sweeps": len(errors)}
+
+
+def sequential_solution(seed: int = 0, max_sweeps: int = 5000, dtype=torch.float64,
+                        init: bool = True, zero_grad: bool = True) -> dict:
+    """nn.Sequential, torch.optim.SGD, nn.MSELoss(reduction="sum") / 2, a state_dict copy."""
+    torch.manual_seed(seed)
+    codes = torch.arange(64)
+    inputs = ((codes[:, None] >> torch.arange(5, -1, -1)) & 1).to(dtype)
+    targets = (inputs == inputs.flip(1)).all(1, keepdim=True).to(dtype)
+    net = nn.Sequential(nn.Linear(6, 2, dtype=dtype), nn.Sigmoid(),
+                        nn.Linear(2, 1, dtype=dtype), nn.Sigmoid())
+    if init:
+        with torch.no_grad():
+            for p in net.parameters():
+                p.uniform_(-0.3, 0.3)
+    initial_weights = copy.deepcopy(net.state_dict())
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    loss = nn.MSELoss(reduction="sum")
+    errors = []
+    for _ in range(max_sweeps):
+        outputs = net(inputs)
+        if ((outputs - targets).abs() < 0.5).all():
+            break
+        if zero_grad:
+            optimizer.zero_grad()
+        E = loss(outputs, targets) / 2
+        errors.append(E.item())
+        E.backward()
+        optimizer.step()
+    return {"inputs": inputs, "targets": targets, "net": net,
+            "initial_weights": initial_weights, "errors": errors, "sweeps": len(errors)}
+
+
+def printed(check, namespace) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        check(namespace)
+    return out.getvalue()
+
+
+ALL_CHECKS = (checks.check_dataset, checks.check_network, checks.check_training,
+              checks.check_solution)
+
+
+@pytest.fixture(scope="module")
+def raw_run() -> dict:
+    return raw_tensor_solution(seed=0)
+
+
+@pytest.fixture(scope="module")
+def seed0_run() -> dict:
+    """The seed-0 run of a plain nn.Sequential solution: solves in 686 sweeps with a ratio far
+    from 1:2:4 (a valid solution that an earlier edition wrongly FAILed)."""
+    return sequential_solution(seed=0)
+
+
+# -- valid solutions pass ----------------------------------------------------------------------
+
+
+def test_raw_tensor_solution_passes_every_check(raw_run):
+    outputs = [printed(check, raw_run) for check in ALL_CHECKS]
+    assert all(out.startswith(("✅ PASS", "ℹ️ NOTE")) for out in outputs), outputs
+    assert raw_run["sweeps"] > 0
+    assert outputs[2].startswith("✅ PASS training")
+    print("\n".join(outputs))
+
+
+def test_seed0_style_solution_is_not_failed(seed0_run):
+    assert seed0_run["sweeps"] == 686
+    outputs = [printed(check, seed0_run) for check in ALL_CHECKS]
+    assert all(out.startswith("✅ PASS") for out in outputs), outputs
+    assert "solves the task" in outputs[3] and "ratio" in outputs[3]
+    print("\n".join(outputs))
+
+
+def test_float32_sequential_solution_passes_with_a_note():
+    run = sequential_solution(seed=3, max_sweeps=60, dtype=torch.float32)
+    for check in ALL_CHECKS[:3]:
+        out = printed(check, run)
+        assert out.startswith("✅ PASS"), out
+    assert "float32" in printed(checks.check_network, run)
+    out = printed(checks.check_solution, run)
+    assert out.startswith("ℹ️ NOTE solution") and "not a bug" in out
+
+
+def test_networks_are_found_by_shape_in_any_container(raw_run):
+    net = raw_run["net"]
+    reference = checks.submission_data(raw_run)
+    W1, b1, W2, b2 = (net[k] for k in ("W1", "b1", "W2", "b2"))
+    forms = [
+        [W1, b1, W2, b2],
+        (W1.T, b1[None], W2.T, b2),
+        {"output.bias": b2, "hidden.weight": W1.T, "hidden.bias": b1, "output.weight": W2.T},
+        type("Holder", (), {})(),
+    ]
+    for name, value in zip(("W1", "b1", "W2", "b2"), (W1, b1, W2, b2), strict=True):
+        setattr(forms[3], name, value)
+    for form in forms:
+        data = checks.submission_data({**raw_run, "net": form})
+        for key in checks.KEYS:
+            assert torch.equal(data[f"final/{key}"], reference[f"final/{key}"])
+        assert printed(checks.check_solution, {**raw_run, "net": form}).startswith("✅ PASS")
+
+
+def test_named_layers_module_is_read_like_sequential(seed0_run):
+    class Named(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = nn.Linear(6, 2, dtype=torch.float64)
+            self.output = nn.Linear(2, 1, dtype=torch.float64)
+
+        def forward(self, x):
+            return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
+
+    named = Named()
+    sequential = seed0_run["net"]
+    with torch.no_grad():
+        for mine, theirs in zip(named.parameters(), sequential.parameters(), strict=True):
+            mine.copy_(theirs)
+    a = checks.submission_data({"net": named})
+    b = checks.submission_data({"net": sequential})
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# -- each classic mistake gets its own FAIL ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("bug", "check", "expected"), [
+    ("mean instead of sum", checks.check_training, "mistake: mean with 1/2"),
+    ("no momentum", checks.check_training, "mistake: no momentum"),
+    ("per-case updates", checks.check_training, "mistake: per-case updates"),
+    ("no zero_grad", checks.check_training, "mistake: gradients pile up"),
+    ("init in [0, 1]", checks.check_network, "all 17 initial values are >= 0"),
+])
+def test_classic_mistakes_get_a_specific_fail(bug, check, expected):
+    run = raw_tensor_solution(seed=0, max_sweeps=40, bug=bug)
+    out = printed(check, run)
+    assert out.startswith("❌ FAIL") and expected in out, out
+    assert "Hint:" in out and "Traceback" not in out
+    print(f"[{bug}]\n{out}")
+
+
+def test_more_mistakes_in_the_sequential_style():
+    default_init = sequential_solution(seed=1, max_sweeps=5, init=False)
+    out = printed(checks.check_network, default_init)
+    assert out.startswith("❌ FAIL network") and "PyTorch's own initialisation" in out, out
+    piled = sequential_solution(seed=1, max_sweeps=30, zero_grad=False)
+    assert "gradients pile up" in printed(checks.check_training, piled)
+    aliased = sequential_solution(seed=1, max_sweeps=30)
+    aliased["initial_weights"] = aliased["net"].state_dict()  # shares memory: changes in training
+    out = printed(checks.check_training, aliased)
+    assert "FAIL training" in out and "shares memory" in out, out
+    late = {**aliased, "initial_weights": sequential_solution(seed=1, max_sweeps=0)["net"],
+            "errors": aliased["errors"][1:], "sweeps": aliased["sweeps"] - 1}
+    assert "one sweep late" in printed(checks.check_training, late)
+
+
+def test_fail_messages_print_no_answer_code():
+    """Hints name what to look at; they never contain the code that fixes it."""
+    code = re.compile(r"uniform_|zero_grad\(\)|optim\.|\.sum\(\)|mse_loss|lr=|momentum=|sigmoid\(")
+    texts = []
+    for bug in ("mean instead of sum", "no momentum", "per-case updates", "no zero_grad",
+                "init in [0, 1]"):
+        run = raw_tensor_solution(seed=0, max_sweeps=20, bug=bug)
+        texts += [printed(check, run) for check in ALL_CHECKS]
+    assert texts and not [t for t in texts if code.search(t)]
+
+
+# -- bad and missing names --------------------------------------------------------------------
+
+
+def test_dataset_check_is_order_free_and_explains_mistakes(raw_run):
+    x, d = raw_run["inputs"], raw_run["targets"]
+    order = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+    assert printed(checks.check_dataset, {"inputs": x[order], "targets": d[order, None]}
+                   ).startswith("✅ PASS dataset")
+    for inputs, targets, hint in [
+        (x, 1 - d, "other way round"),
+        (x.long(), d, "floating-point"),
+        (x[:32], d[:32], "shape (32, 6)"),
+        ("bits", d, "not a tensor"),
+        (torch.cat([x[:32], x[:32]]), d, "only 32 different"),
+        (x, d[:, None, None], "expected (64,) or (64, 1)"),
+    ]:
+        out = printed(checks.check_dataset, {"inputs": inputs, "targets": targets})
+        assert out.startswith("❌ FAIL dataset") and hint in out, out
+
+
+def test_checks_read_their_names_up_front():
+    for check in ALL_CHECKS:
+        out = printed(check, {})
+        assert out.startswith("❌ FAIL") and "not defined yet" in out
+
+
+def test_checks_never_raise_on_odd_values(raw_run):
+    odd = [None, "net", 3, [1, 2], {"a": torch.zeros(3)}, nn.Linear(6, 1), torch.zeros(2, 6)]
+    for value in odd:
+        for name in ("net", "initial_weights", "errors", "sweeps", "inputs", "targets"):
+            namespace = {**raw_run, name: value}
+            for check in ALL_CHECKS:
+                out = printed(check, namespace)
+                assert out.startswith(("✅ PASS", "ℹ️ NOTE", "❌ FAIL")), out
+            data = checks.submission_data(namespace)
+            assert isinstance(data, dict)
+
+
+def test_unfilled_code_reports_not_implemented():
+    class Stub(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(6, 2), nn.Linear(2, 1)
+
+        def forward(self, x):
+            raise NotImplementedError()
+
+    out = printed(checks.check_network, {"net": Stub(), "initial_weights": Stub()})
+    assert "not filled in yet" in out
+
+
+# -- the data the grader collects -------------------------------------------------------------
+
+
+def test_submission_data_has_the_contract_keys_shapes_and_types(raw_run):
+    data = checks.submission_data(raw_run)
+    shapes = {"inputs": (64, 6), "targets": (64,), "errors": (raw_run["sweeps"],), "sweeps": ()}
+    for prefix in ("initial", "final"):
+        shapes |= {f"{prefix}/hidden.weight": (2, 6), f"{prefix}/hidden.bias": (2,),
+                   f"{prefix}/output.weight": (1, 2), f"{prefix}/output.bias": (1,)}
+    assert {k: tuple(v.shape) for k, v in data.items()} == shapes
+    assert data["sweeps"].dtype == torch.int64
+    assert all(v.dtype == torch.float64 for k, v in data.items() if k != "sweeps")
+    assert all(not v.requires_grad for v in data.values())
+    W1 = raw_run["net"]["W1"]
+    assert torch.equal(data["final/hidden.weight"], W1.detach().T)
+    assert torch.equal(data["initial/output.weight"], raw_run["initial_weights"]["W2"].T)
+    assert checks.submission_data({}) == {}
+    partial = checks.submission_data({"sweeps": "many", "errors": [1.0, "x"], "inputs": x_bad()})
+    assert partial == {}
+
+
+def x_bad():
+    return torch.zeros(3, 6)
+
+
+def test_submission_data_round_trips_through_weights_only_load(raw_run, tmp_path):
+    data = checks.submission_data(raw_run)
+    torch.save(data, tmp_path / "data.pt")
+    loaded = torch.load(tmp_path / "data.pt", weights_only=True)
+    assert loaded.keys() == data.keys() and all(torch.equal(loaded[k], data[k]) for k in data)
+
+
+# -- what the student package does not contain ------------------------------------------------
+
+
+def test_checks_import_nothing_instructor_only_and_hold_no_trainer():
+    sources = {p.name: p.read_text(encoding="utf-8") for p in PACKAGE.glob("*.py")}
+    assert sources and not [n for n, s in sources.items() if "instructor" in s]
+    from labutils.checks import _rule
+
+    assert _rule.MAX_REPLAY <= 50
+    start = {k: torch.zeros(v) for k, v in
+             {"hidden.weight": (2, 6), "hidden.bias": (2,), "output.weight": (1, 2),
+              "output.bias": (1,)}.items()}
+    errors, _ = _rule.replay(start, 10_000, _rule.PAPER)
+    assert len(errors) == _rule.MAX_REPLAY
