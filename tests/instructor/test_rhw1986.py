@@ -10,10 +10,12 @@ from labutils.instructor.rhw1986 import (
     CRITERIA,
     PAPER_WEIGHTS,
     WEIGHT_KEYS,
+    PaperSGD,
     SymmetryNet,
     case_label,
+    flush_denormal_is_on,
     initial_weights,
-    paper_weights,
+    make_optimizer,
     reference_sweep,
     seed_for,
     stack_weights,
@@ -21,8 +23,9 @@ from labutils.instructor.rhw1986 import (
     symmetry_dataset,
     train_many,
     train_single,
-    wilson_interval,
 )
+from labutils.instructor.rhw1986.options import SCHEDULERS, WARMUP_SWEEPS
+from labutils.network_facts import network_facts
 
 
 def max_difference(a, b) -> float:
@@ -79,13 +82,12 @@ def test_unknown_activation_lists_valid_ones():
     assert ACTIVATIONS == ("sigmoid", "tanh", "relu")
 
 
-def test_paper_weights_solve_the_task():
+def test_paper_weights_solve_the_task_even_after_someone_changes_a_copy():
+    PAPER_WEIGHTS["output.bias"].mul_(-1)  # made every later analysis wrong when it was a dict
     net = SymmetryNet.from_weights(PAPER_WEIGHTS)
     x, d = symmetry_dataset()
     assert bool(((net(x) > 0.5) == (d > 0.5)).all())
-    copy = paper_weights()
-    copy["output.bias"] += 1
-    assert float(PAPER_WEIGHTS["output.bias"]) == pytest.approx(6.4)
+    assert network_facts(PAPER_WEIGHTS).solves
 
 
 # --- the paper's rule -------------------------------------------------------------------------
@@ -125,11 +127,21 @@ def test_train_single_counts_sweeps_and_stops_at_the_criterion():
     assert "solved in" in str(result)
 
 
-def test_train_single_stricter_criterion_takes_longer():
+def test_train_single_stops_at_the_first_sweep_that_meets_the_criterion():
+    x, d = symmetry_dataset()
     half = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="half")
     strict = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="0.2")
     assert strict.sweeps > half.sweeps
-    assert set(CRITERIA) == {"half", "0.2", "0.1"}
+    miss = (SymmetryNet.from_weights(strict.weights)(x) - d).abs().max().detach()
+    assert float(miss) < CRITERIA["0.2"]
+    # One sweep earlier the stricter criterion was not met yet.
+    earlier = train_single(
+        SymmetryNet.from_weights(initial_weights(0, 3)),
+        max_sweeps=strict.sweeps - 1,
+        criterion="0.2",
+    )
+    assert not earlier.solved
+    assert float((SymmetryNet.from_weights(earlier.weights)(x) - d).abs().max().detach()) >= 0.2
 
 
 def test_train_single_unsolved_run_and_zero_cap():
@@ -149,6 +161,7 @@ def test_train_single_unsolved_run_and_zero_cap():
         ({"scheduler": "linear"}, "cosine, step, warmup"),
         ({"lr": 0.0}, "lr must be > 0"),
         ({"momentum": 1.0}, "momentum"),
+        ({"momentum_form": "keras"}, "paper, torch"),
     ],
 )
 def test_train_single_bad_input(kwargs, match):
@@ -248,15 +261,6 @@ def test_train_many_bad_input(kwargs, match):
         train_many(**kwargs)
 
 
-def test_wilson_interval():
-    low, high = wilson_interval(50, 100)
-    assert low == pytest.approx(0.4038, abs=1e-4) and high == pytest.approx(0.5962, abs=1e-4)
-    assert wilson_interval(0, 10)[0] == pytest.approx(0.0, abs=1e-12)
-    assert wilson_interval(10, 10)[1] == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="trials"):
-        wilson_interval(0, 0)
-
-
 def test_train_single_accepts_any_module_with_hidden_and_output_layers():
     class Plain(torch.nn.Module):
         def __init__(self):
@@ -282,3 +286,156 @@ def test_train_single_accepts_any_module_with_hidden_and_output_layers():
 
     with pytest.raises(ValueError, match="named `hidden`"):
         train_single(Wrong())
+
+
+# --- the paper's rule under a changing step size -----------------------------------------
+
+
+def reference_run(start, sweeps, factor, lr=0.1, momentum=0.9):
+    """The paper's equation by hand with eps(t) = lr * factor(t)."""
+    weights, velocity = start, None
+    for t in range(sweeps):
+        weights, velocity = reference_sweep(weights, velocity, eps=lr * factor(t), alpha=momentum)
+    return weights
+
+
+@pytest.mark.parametrize("scheduler", ["warmup", "step", lambda t: 1.0 + 0.5 * ((-1) ** t)])
+def test_both_trainers_follow_the_papers_rule_under_a_schedule(scheduler):
+    sweeps = 60
+    factor = SCHEDULERS[scheduler](sweeps) if isinstance(scheduler, str) else scheduler
+    assert len({factor(t) for t in range(sweeps)}) > 1  # eps really changes
+    start = initial_weights(0, 3)
+    expected = reference_run(start, sweeps, factor)
+    single = train_single(
+        SymmetryNet.from_weights(start), sweeps, criterion=None, scheduler=scheduler
+    )
+    many = train_many(
+        1,
+        sweeps,
+        criterion=None,
+        scheduler=scheduler,
+        dtype=torch.float64,
+        initial_weights=stack_weights([start]),
+    )
+    assert max_difference(single.weights, expected) < 1e-12
+    assert max_difference(many.run_weights(0), expected) < 1e-12
+
+
+def test_torchs_momentum_form_is_kept_as_a_named_option_and_differs_under_warmup():
+    sweeps, start = 60, initial_weights(0, 3)
+    net = SymmetryNet.from_weights(start)
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, dampening=0)
+    sched = torch.optim.lr_scheduler.LambdaLR(sgd, SCHEDULERS["warmup"](sweeps))
+    x, d = symmetry_dataset()
+    for _ in range(sweeps):
+        sgd.zero_grad()
+        summed_squared_error(net(x), d).backward()
+        sgd.step()
+        sched.step()
+    options = {"criterion": None, "scheduler": "warmup", "momentum_form": "torch"}
+    single = train_single(SymmetryNet.from_weights(start), sweeps, **options)
+    many = train_many(
+        1, sweeps, dtype=torch.float64, initial_weights=stack_weights([start]), **options
+    )
+    assert max_difference(single.weights, net.weights()) < 1e-12
+    assert max_difference(many.run_weights(0), net.weights()) < 1e-12
+    paper = reference_run(start, sweeps, SCHEDULERS["warmup"](sweeps))
+    assert max_difference(single.weights, paper) > 1e-3  # the two rules part under warmup
+    assert WARMUP_SWEEPS > sweeps
+
+
+def test_paper_sgd_equals_torch_sgd_with_a_constant_step():
+    a, b = (
+        SymmetryNet.from_weights(initial_weights(1, 1)),
+        SymmetryNet.from_weights(initial_weights(1, 1)),
+    )
+    opt_a = make_optimizer("sgd", a.parameters())
+    opt_b = make_optimizer("sgd", b.parameters(), momentum_form="torch")
+    assert isinstance(opt_a, PaperSGD) and isinstance(opt_b, torch.optim.SGD)
+    x, d = symmetry_dataset()
+    for _ in range(30):
+        for net, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            summed_squared_error(net(x), d).backward()
+            opt.step()
+    assert max_difference(a.weights(), b.weights()) < 1e-12
+    with pytest.raises(ValueError, match="paper, torch"):
+        make_optimizer("sgd", a.parameters(), momentum_form="keras")
+
+
+# --- float32 study against the single trainer ---------------------------------------------
+
+
+def test_float32_study_takes_the_single_trainers_sweep_counts():
+    # The report trains in float32; the single trainer in float64. Measured on 1,000 seeds
+    # (notebook 06) a few sweep counts move by one sweep from rounding; on these 16 none do.
+    n, cap = 16, 1200
+    study = train_many(n, max_sweeps=cap, seed=0)
+    assert study.config["dtype"] == "float32"
+    singles = [
+        train_single(SymmetryNet.from_weights(initial_weights(0, i)), max_sweeps=cap).sweeps
+        for i in range(n)
+    ]
+    assert sum(s is not None for s in singles) >= 4 and None in singles
+    assert study.sweeps == singles
+
+
+# --- what a study records, by value -------------------------------------------------------
+
+
+def test_history_tail_errors_and_labels_match_single_runs():
+    cap, every = 500, 10
+    starts = [initial_weights(0, i) for i in range(6)]
+    study = train_many(
+        6, cap, dtype=torch.float64, initial_weights=stack_weights(starts), history_every=every
+    )
+    assert study.history_sweeps == list(range(0, cap + 1, every)) and study.tail_sweep == 400
+    for i, start in enumerate(starts):
+        single = train_single(SymmetryNet.from_weights(start), max_sweeps=cap)
+        stop = len(single.errors) - 1
+        for row, t in enumerate(study.history_sweeps):
+            value = float(study.history[row, i])
+            if t <= stop:
+                assert value == pytest.approx(single.errors[t], abs=1e-9), (i, t)
+            else:
+                assert value != value, (i, t)  # NaN once the run has stopped
+        tail = float(study.tail_errors[i])
+        if stop >= study.tail_sweep:
+            assert tail == pytest.approx(single.errors[study.tail_sweep], abs=1e-9)
+        else:
+            assert tail != tail
+        assert study.labels[i] == single.failure
+    assert "plateau" in study.labels and "solved" not in study.labels[:2]
+
+
+# --- process-wide settings ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flush", [True, False])
+def test_train_many_restores_flush_denormal_and_threads(flush):
+    threads = torch.get_num_threads()
+    torch.set_flush_denormal(flush)
+    try:
+        if flush_denormal_is_on() != flush:
+            pytest.skip("this CPU cannot flush subnormal floats")
+        torch.set_num_threads(2)
+        train_many(3, max_sweeps=20, num_threads=1)
+        assert flush_denormal_is_on() == flush
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)
+
+
+def test_cross_entropy_needs_logits():
+    class NoLogits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden = torch.nn.Linear(6, 2, dtype=torch.float64)
+            self.output = torch.nn.Linear(2, 1, dtype=torch.float64)
+
+        def forward(self, x):
+            return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
+
+    with pytest.raises(ValueError, match="logits"):
+        train_single(NoLogits(), loss="cross_entropy")

@@ -1,4 +1,5 @@
-"""Tests of labutils.instructor.rhw1986.plots: every picture draws, has a title and labelled axes."""
+"""Tests of labutils.instructor.rhw1986.plots: every picture draws, has a title and labelled
+axes (draw_network and hinton_plot are labutils.network_plots', re-exported here)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from labutils.instructor.rhw1986 import PAPER_WEIGHTS, initial_weights, paper_weights, train_many  # noqa: E402
+from labutils.instructor.rhw1986 import (  # noqa: E402
+    PAPER_WEIGHTS,
+    initial_weights,
+    paper_weights,
+    train_many,
+)
 from labutils.instructor.rhw1986.plots import (  # noqa: E402
     draw_network,
     hinton_plot,
     plot_error_curves,
+    plot_grid,
+    plot_survival,
     plot_sweeps_histogram,
     plot_workarounds,
 )
@@ -64,3 +72,23 @@ def test_plots_reject_wrong_shapes():
         draw_network(w)
     with pytest.raises(ValueError, match="expected shape"):
         hinton_plot(w)
+
+
+def test_survival_curve_ends_at_the_success_rate(study):
+    ax = plot_survival({"cap 2,000": study})
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    line = ax.get_lines()[0]
+    assert line.get_ydata()[-1] == pytest.approx(100 * study.success_rate)
+    assert line.get_xdata()[-1] == 2000
+    with pytest.raises(ValueError, match="at least one"):
+        plot_survival({})
+
+
+def test_grid_heat_map_marks_the_papers_point():
+    values = torch.tensor([[10.0, 20.0, 30.0], [40.0, 50.0, 60.0]])
+    ax = plot_grid(values, eps=[0.05, 0.1, 0.2], alpha=[0.8, 0.9])
+    assert ax.get_title() and ax.get_xlabel() == "step size eps" and ax.get_ylabel()
+    assert [t.get_text() for t in ax.texts] == ["10", "20", "30", "40", "50", "60"]
+    assert any("paper" in t.get_text() for t in ax.get_legend().get_texts())
+    with pytest.raises(ValueError, match="shape"):
+        plot_grid(values.T, eps=[0.05, 0.1, 0.2], alpha=[0.8, 0.9])

@@ -1,61 +1,60 @@
 """Experiment 1 of Rumelhart, Hinton & Williams (1986), "Learning representations by
 back-propagating errors" (Nature 323, 533-536): a 6-2-1 network learns to tell whether a 6-bit
-vector is symmetric about its centre.
+vector is symmetric about its centre. Instructor-only: students write all of this themselves.
 
-The pieces: the dataset, the network and the paper's Figure 1 weights, a single-run trainer that
-follows the protocol exactly, a batched trainer for thousands of seeds at once, the analysis of a
-solution and of a failure, and (in labutils.instructor.rhw1986.plots) the pictures.
+The parts, one concern each: dataset (the 64 cases), model (the network, starting weights),
+options (the choices of a run and their checks), reference (the paper's rule by hand), single
+(train_single, one network with torch.optim), batched (train_many, thousands at once), study
+(StudyResult and its statistics), analysis (study summaries, failure labels) and plots. The
+paper's numbers, the judging of a network and the network pictures are the student-safe
+labutils.paper1986, labutils.network_facts and labutils.network_plots.
 """
 
 from labutils.instructor.rhw1986.analysis import (
-    CHECK_NAMES,
+    FACT_NAMES,
     FAILURE_LABELS,
-    SolutionReport,
     analyse_solution,
     classify_failure,
     classify_failures,
-    pair_magnitudes,
-    solution_checks,
     summarise_solutions,
 )
-from labutils.instructor.rhw1986.dataset import N_CASES, N_INPUTS, case_label, is_symmetric, symmetry_dataset
+from labutils.instructor.rhw1986.batched import BatchedEngine, flush_denormal_is_on, train_many
+from labutils.instructor.rhw1986.dataset import (
+    N_CASES,
+    N_INPUTS,
+    case_label,
+    is_symmetric,
+    symmetry_dataset,
+)
 from labutils.instructor.rhw1986.model import (
     ACTIVATIONS,
-    PAPER_WEIGHTS,
-    WEIGHT_KEYS,
     SymmetryNet,
     batched_forward,
-    check_weights,
     draw_weights,
     initial_weights,
-    paper_weights,
     seed_for,
 )
-from labutils.instructor.rhw1986.training import (
+from labutils.instructor.rhw1986.options import (
     CRITERIA,
     LOSSES,
+    MOMENTUM_FORMS,
     OPTIMIZERS,
-    PAPER_SWEEPS,
     SCHEDULERS,
-    RunResult,
-    StudyResult,
-    criterion_met,
-    make_optimizer,
-    reference_sweep,
-    stack_weights,
-    summed_squared_error,
-    train_many,
-    train_single,
-    unstack_weights,
-    wilson_interval,
 )
+from labutils.instructor.rhw1986.reference import reference_sweep, summed_squared_error
+from labutils.instructor.rhw1986.single import PaperSGD, TrainingRun, make_optimizer, train_single
+from labutils.instructor.rhw1986.study import StudyResult, stack_weights, unstack_weights
+from labutils.network_facts import WEIGHT_KEYS, NetworkFacts, check_weights, network_facts
+from labutils.paper1986 import PAPER_SWEEPS, PAPER_WEIGHTS, paper_weights
+from labutils.stats import wilson_interval
 
 __all__ = [
     "ACTIVATIONS",
-    "CHECK_NAMES",
     "CRITERIA",
+    "FACT_NAMES",
     "FAILURE_LABELS",
     "LOSSES",
+    "MOMENTUM_FORMS",
     "N_CASES",
     "N_INPUTS",
     "OPTIMIZERS",
@@ -63,26 +62,27 @@ __all__ = [
     "PAPER_WEIGHTS",
     "SCHEDULERS",
     "WEIGHT_KEYS",
-    "RunResult",
-    "SolutionReport",
+    "BatchedEngine",
+    "NetworkFacts",
+    "PaperSGD",
     "StudyResult",
     "SymmetryNet",
+    "TrainingRun",
     "analyse_solution",
     "batched_forward",
     "case_label",
     "check_weights",
     "classify_failure",
     "classify_failures",
-    "criterion_met",
     "draw_weights",
+    "flush_denormal_is_on",
     "initial_weights",
     "is_symmetric",
     "make_optimizer",
-    "pair_magnitudes",
+    "network_facts",
     "paper_weights",
     "reference_sweep",
     "seed_for",
-    "solution_checks",
     "stack_weights",
     "summarise_solutions",
     "summed_squared_error",

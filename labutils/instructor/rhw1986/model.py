@@ -1,9 +1,10 @@
-"""The 6-2-1 network of experiment 1, its weights as plain mappings, and the paper's solution.
+"""The 6-2-1 network of experiment 1 and its starting weights.
 
 Weights travel between the trainers, the analysis and the plots as state_dict-like mappings with
 the keys of `WEIGHT_KEYS`: "hidden.weight" (h, 6), "hidden.bias" (h,), "output.weight" (1, h),
 "output.bias" (1,). A *batched* mapping (many networks, see `train_many`) has one more leading
-dimension: (S, h, 6), (S, h), (S, 1, h), (S, 1).
+dimension: (S, h, 6), (S, h), (S, 1, h), (S, 1). Checking and copying such mappings, and the
+forward pass on weights, live in labutils.network_facts (one implementation for all).
 """
 
 from __future__ import annotations
@@ -14,38 +15,13 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from labutils.instructor.rhw1986.dataset import N_INPUTS, symmetry_dataset
-
-WEIGHT_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
-"""The four parameter tensors of a SymmetryNet, in the order they are initialised."""
+from labutils.instructor.rhw1986.dataset import N_INPUTS
+from labutils.network_facts import WEIGHT_KEYS, check_weights, network_outputs
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 """Hidden-unit nonlinearities on offer; the paper's units are logistic ("sigmoid")."""
 
 Weights = dict[str, torch.Tensor]
-
-# Figure 1 of Rumelhart, Hinton & Williams (1986), as transcribed in the course issue (values are
-# read off the figure, so approximate). Magnitudes on the input arcs are 14.2, 7.2 and 3.6, the
-# two members of a mirror pair carry opposite signs, and the second hidden unit is the first with
-# every sign flipped; both hidden biases are -1.1, both hidden->output weights -8.8, the output
-# bias 6.4. Which pair of inputs carries which magnitude (here: outer pair 14.2, middle 7.2,
-# inner 3.6) is our reading; none of the checks in labutils.instructor.rhw1986.analysis depends on it.
-_PAPER_ROW = (14.2, 7.2, 3.6, -3.6, -7.2, -14.2)
-
-
-def paper_weights(dtype: torch.dtype = torch.float64) -> Weights:
-    """A fresh copy of the paper's Figure 1 solution (approximate values, see the module source)."""
-    row = torch.tensor(_PAPER_ROW, dtype=dtype)
-    return {
-        "hidden.weight": torch.stack([row, -row]),
-        "hidden.bias": torch.tensor([-1.1, -1.1], dtype=dtype),
-        "output.weight": torch.tensor([[-8.8, -8.8]], dtype=dtype),
-        "output.bias": torch.tensor([6.4], dtype=dtype),
-    }
-
-
-PAPER_WEIGHTS: Weights = paper_weights()
-"""The paper's Figure 1 weights (float64). Use paper_weights() for a copy you may modify."""
 
 
 def check_activation(activation: str) -> str:
@@ -72,44 +48,6 @@ def weight_shapes(hidden: int) -> dict[str, tuple[int, ...]]:
         "output.weight": (1, hidden),
         "output.bias": (1,),
     }
-
-
-def check_weights(weights: Mapping[str, torch.Tensor], batched: bool = False) -> int:
-    """Check keys and shapes of a weight mapping; return its number of hidden units.
-
-    Raises ValueError naming the offending key with the expected and the actual shape.
-    """
-    if not isinstance(weights, Mapping):
-        raise ValueError(
-            f"weights must be a mapping with keys {', '.join(WEIGHT_KEYS)}, "
-            f"got {type(weights).__name__}"
-        )
-    missing = [key for key in WEIGHT_KEYS if key not in weights]
-    if missing:
-        raise ValueError(
-            f"weights lack {', '.join(missing)}; expected the keys {', '.join(WEIGHT_KEYS)}"
-        )
-    lead = 1 if batched else 0
-    first = tuple(torch.as_tensor(weights["hidden.weight"]).shape)
-    hidden = first[lead] if len(first) == lead + 2 else -1
-    seeds = first[:lead]
-    for key, shape in weight_shapes(max(hidden, 1)).items():
-        got = tuple(torch.as_tensor(weights[key]).shape)
-        want = seeds + shape
-        if hidden < 1 or got != want:
-            if hidden < 1:
-                want_text = "(S, h, 6)" if batched else "(h, 6)"
-                key, got = "hidden.weight", first
-            else:
-                want_text = str(want)
-            raise ValueError(f"{key}: expected shape {want_text}, got {got}")
-    return hidden
-
-
-def as_weights(weights: Mapping[str, torch.Tensor], dtype: torch.dtype | None = None) -> Weights:
-    """A checked copy of `weights` as a plain dict of tensors (optionally converted to `dtype`)."""
-    check_weights(weights)
-    return {key: torch.as_tensor(weights[key]).detach().clone().to(dtype) for key in WEIGHT_KEYS}
 
 
 def seed_for(seed: int, index: int) -> int:
@@ -233,12 +171,4 @@ def batched_forward(
 ) -> torch.Tensor:
     """Outputs (S, 64) of S networks given as batched weights (S, ...), on the 64 cases in order."""
     check_weights(weights, batched=True)
-    w1 = torch.as_tensor(weights["hidden.weight"])
-    x, _ = symmetry_dataset(w1.dtype)
-    net_in = (
-        torch.einsum("ci,shi->sch", x, w1) + torch.as_tensor(weights["hidden.bias"])[:, None, :]
-    )
-    h = hidden_activation(activation)(net_in)
-    w2 = torch.as_tensor(weights["output.weight"])[:, 0, :]
-    o = torch.einsum("sch,sh->sc", h, w2) + torch.as_tensor(weights["output.bias"])
-    return torch.sigmoid(o)
+    return network_outputs(weights, check_activation(activation))[1]

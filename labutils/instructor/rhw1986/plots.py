@@ -1,5 +1,6 @@
-"""Pictures of experiment 1: the network as in the paper's Figure 1, Hinton diagrams, error
-curves, the distribution of sweeps to solution and a comparison of workarounds.
+"""Pictures of experiment 1's studies: error curves, the distribution of sweeps to solution,
+the share solved against sweeps, an eps x alpha grid and a comparison of workarounds. The
+pictures of one network's weights (draw_network, hinton_plot) are labutils.network_plots'.
 
 Every function draws on `ax` (or `axes`) when given, else on a new figure, and returns what it
 drew on, so a notebook cell can end with plt.show().
@@ -15,14 +16,14 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, Rectangle
+from matplotlib.patches import Rectangle
 
+from labutils.instructor.rhw1986.single import TrainingRun
+from labutils.instructor.rhw1986.study import StudyResult
+from labutils.network_plots import draw_network, hinton_plot
+from labutils.paper1986 import PAPER_SWEEPS
 from labutils.plotting import axes_or_new
-from labutils.instructor.rhw1986.model import WEIGHT_KEYS, check_weights
-from labutils.instructor.rhw1986.training import PAPER_SWEEPS, RunResult, StudyResult
 
-POSITIVE = "tab:blue"
-NEGATIVE = "tab:red"
 LABEL_COLOURS = {
     "solved": "tab:green",
     "plateau": "tab:red",
@@ -33,154 +34,8 @@ LABEL_COLOURS = {
 """Colour of each run label in the study pictures."""
 
 
-def _weights(weights: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    check_weights(weights)
-    return {k: torch.as_tensor(weights[k]).detach().double() for k in WEIGHT_KEYS}
-
-
-def draw_network(
-    weights: Mapping[str, torch.Tensor],
-    ax: Axes | None = None,
-    title: str = "Network weights (Figure 1 style)",
-    decimals: int = 1,
-) -> Axes:
-    """Draw a 6-h-1 network as the paper's Figure 1 does: inputs along the bottom, hidden units
-    above, the output on top, each weight written on its arc and each bias inside its unit.
-
-    Arc width grows with |weight|; blue arcs are positive, red negative.
-    """
-    w = _weights(weights)
-    w1, b1 = w["hidden.weight"], w["hidden.bias"]
-    w2, b2 = w["output.weight"][0], w["output.bias"][0]
-    h = w1.shape[0]
-    ax = axes_or_new(ax, (7.5, 5.2))
-    radius = 0.32
-    inputs = [(float(i) * 1.2, 0.0) for i in range(6)]
-    span = inputs[-1][0]
-    hidden_x = [span / 2] if h == 1 else [span * (0.2 + 0.6 * j / (h - 1)) for j in range(h)]
-    hiddens = [(x, 2.4) for x in hidden_x]
-    output = (span / 2, 4.6)
-    biggest = float(max(w1.abs().max(), w2.abs().max(), 1e-12))
-
-    def arc(start, end, value, where):
-        (x0, y0), (x1, y1) = start, end
-        length = math.hypot(x1 - x0, y1 - y0)
-        ux, uy = (x1 - x0) / length, (y1 - y0) / length
-        a = (x0 + ux * radius, y0 + uy * radius)
-        b = (x1 - ux * radius, y1 - uy * radius)
-        colour = POSITIVE if value >= 0 else NEGATIVE
-        ax.plot(
-            [a[0], b[0]],
-            [a[1], b[1]],
-            color=colour,
-            lw=0.6 + 3.4 * abs(value) / biggest,
-            alpha=0.75,
-            zorder=1,
-            solid_capstyle="round",
-        )
-        tx, ty = a[0] + (b[0] - a[0]) * where, a[1] + (b[1] - a[1]) * where
-        ax.text(
-            tx,
-            ty,
-            f"{value:.{decimals}f}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            color=colour,
-            zorder=3,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.9},
-        )
-
-    for j, hidden in enumerate(hiddens):
-        for i, inp in enumerate(inputs):
-            arc(inp, hidden, float(w1[j, i]), 0.3 if j % 2 == 0 else 0.18)
-        arc(hidden, output, float(w2[j]), 0.5)
-
-    def node(centre, text, face):
-        ax.add_patch(Circle(centre, radius, fc=face, ec="black", lw=1.2, zorder=2))
-        ax.text(centre[0], centre[1], text, ha="center", va="center", fontsize=8, zorder=4)
-
-    for i, centre in enumerate(inputs):
-        node(centre, f"x{i + 1}", "whitesmoke")
-    for j, centre in enumerate(hiddens):
-        node(centre, f"{float(b1[j]):.{decimals}f}", "lightyellow")
-    node(output, f"{float(b2):.{decimals}f}", "lightyellow")
-    ax.text(output[0] + radius + 0.15, output[1], "output", va="center", fontsize=9)
-    ax.text(hiddens[-1][0] + radius + 0.15, hiddens[-1][1], "hidden", va="center", fontsize=9)
-    ax.text(
-        span / 2, -0.75, "input units (a case is a row of six 0/1 bits)", ha="center", fontsize=9
-    )
-    ax.set_xlim(-0.6, span + 1.1)
-    ax.set_ylim(-1.0, output[1] + 0.6)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(
-        title + "\n(numbers on arcs: weights; in units: biases; blue +, red -)", fontsize=10
-    )
-    return ax
-
-
-def hinton_plot(
-    weights: Mapping[str, torch.Tensor],
-    ax: Axes | None = None,
-    title: str = "Hinton diagram of the weights",
-    annotate: bool = False,
-) -> Axes:
-    """Hinton diagram: one row per hidden unit (weights from x1..x6, its bias, its weight to the
-    output) and a row for the output bias. Square area ~ |weight|: white positive, black
-    negative, on grey."""
-    w = _weights(weights)
-    w1, b1 = w["hidden.weight"], w["hidden.bias"]
-    w2, b2 = w["output.weight"][0], w["output.bias"][0]
-    h = w1.shape[0]
-    grid = torch.full((h + 1, 8), math.nan, dtype=torch.float64)
-    grid[:h, :6] = w1
-    grid[:h, 6] = b1
-    grid[:h, 7] = w2
-    grid[h, 6] = b2
-    ax = axes_or_new(ax, (7, 1.2 + 0.8 * (h + 1)))
-    biggest = float(grid.nan_to_num(0).abs().max().clamp_min(1e-12))
-    ax.add_patch(Rectangle((-0.5, -0.5), 8, h + 1, fc="grey", ec="none"))
-    for r in range(h + 1):
-        for c in range(8):
-            value = float(grid[r, c])
-            if math.isnan(value):
-                ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fc="white", ec="white"))
-                continue
-            side = 0.92 * math.sqrt(abs(value) / biggest)
-            ax.add_patch(
-                Rectangle(
-                    (c - side / 2, r - side / 2),
-                    side,
-                    side,
-                    fc="white" if value > 0 else "black",
-                    ec="none",
-                )
-            )
-            if annotate:
-                ax.text(
-                    c,
-                    r,
-                    f"{value:.1f}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="tab:blue" if value > 0 else "tab:red",
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-                )
-    ax.set_xlim(-0.5, 7.5)
-    ax.set_ylim(h + 0.5, -0.6)
-    ax.set_xticks(range(8), [f"x{i + 1}" for i in range(6)] + ["bias", "to output"])
-    ax.set_yticks(range(h + 1), [f"hidden {j + 1}" for j in range(h)] + ["output"])
-    ax.set_xlabel("connection (from input x1..x6, bias, to the output unit)")
-    ax.set_ylabel("unit")
-    ax.set_title(title + " (white +, black -, area ~ |w|)", fontsize=10)
-    ax.set_aspect("equal")
-    return ax
-
-
 def plot_error_curves(
-    curves: Sequence[RunResult | Sequence[float]] | StudyResult,
+    curves: Sequence[TrainingRun | Sequence[float]] | StudyResult,
     labels: Sequence[str] | None = None,
     ax: Axes | None = None,
     title: str = "Error during training",
@@ -188,7 +43,7 @@ def plot_error_curves(
     log: bool = False,
     logx: bool = False,
 ) -> Axes:
-    """E against sweeps: for a list of runs (RunResult or lists of E), one labelled line each;
+    """E against sweeps: for a list of runs (TrainingRun or lists of E), one labelled line each;
     for a StudyResult, up to `max_curves` runs coloured by outcome (solved, plateau, ...).
     `logx` stretches the first sweeps (a linear scale up to 10, logarithmic beyond)."""
     ax = axes_or_new(ax, (7, 4))
@@ -211,7 +66,7 @@ def plot_error_curves(
         if labels is not None and len(labels) != len(curves):
             raise ValueError(f"got {len(curves)} curves but {len(labels)} labels")
         for k, curve in enumerate(curves):
-            errors = curve.errors if isinstance(curve, RunResult) else list(curve)
+            errors = curve.errors if isinstance(curve, TrainingRun) else list(curve)
             name = labels[k] if labels is not None else f"run {k + 1}"
             ax.plot(range(len(errors)), errors, lw=1.2, label=name)
     ax.axhline(4.0, color="grey", ls=":", lw=1, label='E = 4: "not symmetric" for all')
@@ -313,3 +168,88 @@ def plot_workarounds(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_survival(
+    studies: Mapping[str, StudyResult],
+    ax: Axes | None = None,
+    title: str = "Share of runs solved within a number of sweeps",
+    paper: int | None = PAPER_SWEEPS,
+) -> Axes:
+    """For each study, the share of its runs that have met the criterion after t sweeps
+    (a step curve up to the study's cap), with the paper's sweep count marked."""
+    if not studies:
+        raise ValueError("plot_survival needs at least one study")
+    ax = axes_or_new(ax, (7, 4))
+    for name, study in studies.items():
+        solved = sorted(study.solved_sweeps.tolist())
+        cap = study.config["max_sweeps"]
+        x = [0.0, *solved, float(cap)]
+        y = [0.0, *[(k + 1) / study.n_seeds for k in range(len(solved))]]
+        y.append(y[-1])
+        ax.step(x, [100 * v for v in y], where="post", label=f"{name}: {y[-1]:.1%} by {cap:,}")
+    if paper is not None:
+        ax.axvline(paper, color="tab:red", ls="--", lw=1.2, label=f"paper: {paper:,}")
+    ax.set_xlabel("sweeps (weight changes)")
+    ax.set_ylabel("runs solved so far (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_grid(
+    values: torch.Tensor,
+    eps: Sequence[float],
+    alpha: Sequence[float],
+    ax: Axes | None = None,
+    title: str = "Share of runs solved",
+    label: str = "runs solved (%)",
+    paper: tuple[float, float] | None = (0.1, 0.9),
+) -> Axes:
+    """Heat map of `values` (len(alpha), len(eps)), in percent, one cell per (eps, alpha),
+    each cell written in, and the paper's (eps, alpha) outlined."""
+    values = torch.as_tensor(values, dtype=torch.float64)
+    if values.shape != (len(alpha), len(eps)):
+        raise ValueError(
+            f"values must have shape (len(alpha), len(eps)) = ({len(alpha)}, {len(eps)}), "
+            f"got {tuple(values.shape)}"
+        )
+    ax = axes_or_new(ax, (1.3 * len(eps) + 2.5, 1.0 * len(alpha) + 1.5))
+    image = ax.imshow(values.numpy(), cmap="viridis", vmin=0, vmax=100, origin="lower")
+    ax.figure.colorbar(image, ax=ax, label=label)
+    for r in range(len(alpha)):
+        for c in range(len(eps)):
+            v = float(values[r, c])
+            ax.text(
+                c,
+                r,
+                f"{v:.0f}",
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if v < 50 else "black",
+            )
+    if paper is not None and paper[0] in eps and paper[1] in alpha:
+        c, r = list(eps).index(paper[0]), list(alpha).index(paper[1])
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="tab:red", lw=3))
+        ax.plot([], [], color="tab:red", lw=3, label=f"paper: eps {paper[0]:g}, alpha {paper[1]:g}")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.15))
+    ax.set_xticks(range(len(eps)), [f"{e:g}" for e in eps])
+    ax.set_yticks(range(len(alpha)), [f"{a:g}" for a in alpha])
+    ax.set_xlabel("step size eps")
+    ax.set_ylabel("momentum alpha")
+    ax.set_title(title)
+    return ax
+
+
+__all__ = [
+    "LABEL_COLOURS",
+    "draw_network",
+    "hinton_plot",
+    "plot_error_curves",
+    "plot_grid",
+    "plot_survival",
+    "plot_sweeps_histogram",
+    "plot_workarounds",
+]
