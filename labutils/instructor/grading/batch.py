@@ -1,0 +1,241 @@
+"""Grading a batch: read and hash every input, build the student package once, then run each
+submission in its own sandbox (`jobs` at a time) and judge what it handed over."""
+
+from __future__ import annotations
+
+import queue
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from labutils.instructor.assignment import check_name
+from labutils.instructor.grading.comparing import (
+    first_difference,
+    output_text,
+    report_words,
+    same_output,
+)
+from labutils.instructor.grading.executing import execute
+from labutils.instructor.grading.reading import (
+    COLLECTION_SOURCE,
+    InputFile,
+    Prepared,
+    Release,
+    SubmissionError,
+    load_reference_release,
+    prepare,
+    read_inputs,
+    read_submission,
+)
+from labutils.instructor.grading.replay import judge
+from labutils.instructor.grading.reporting import POINTS, UNSAFE, Grade, format_grade
+from labutils.instructor.grading.sandbox import (
+    Limits,
+    Sandbox,
+    build_student_package,
+    check_available,
+    hide_submissions,
+)
+
+CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
+"""How a self-check reports: `PASS name: ...` or `FAIL name: ...` (feedback only)."""
+
+
+def grade_submission(
+    source: InputFile,
+    release: Release,
+    sandbox: Sandbox | None,
+    cell_timeout: int = 120,
+    total_timeout: int = 900,
+    slot: int = 0,
+    collection: str = COLLECTION_SOURCE,
+) -> Grade:
+    """Grade one submission (already read) against `release`; never raises for a bad one."""
+    grade = Grade(source.path, sha256=source.sha256,
+                  sandbox="bwrap" if sandbox is not None else UNSAFE)
+    try:
+        submission, notes = read_submission(source)
+    except SubmissionError as err:
+        grade.status, grade.problem = "unreadable", str(err)
+        return grade
+    grade.notes += notes
+    grade.cells = len(submission.cells)
+    grade.words, grade.unfilled = report_words(submission, release.nb)
+    grade.unexecuted = [
+        i + 1 for i, cell in enumerate(submission.cells)
+        if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
+        and cell.get("execution_count") is None
+    ]
+    prepared = prepare(submission, release.nb, collection)
+    label = _labels(prepared)
+    grade.check_cells = prepared.check_cells
+    grade.ignored = [label[i] for i in prepared.ignored]
+    grade.skipped = [label[i] for i in prepared.skipped]
+    grade.not_honoured = prepared.not_honoured
+    data_name = f".grading-{secrets.token_hex(8)}.pt"
+    run = execute(prepared.nb, sandbox, cell_timeout, total_timeout, slot, data_name)
+    grade.seconds = run.seconds
+    if run.timed_out:
+        grade.status = "timed out"
+    grade.problem = run.problem
+    grade.truncated = [label[i] for i in run.truncated if i < len(label)]
+    if run.problem and run.running_cell is not None and run.running_cell < len(label):
+        grade.problem += f", while running {label[run.running_cell]}"
+    executed = run.nb
+    if executed is not None:
+        _compare(grade, submission, prepared, executed, run, label)
+        grade.feedback = _feedback(executed, prepared)
+    else:
+        grade.feedback = {name: "not run" for name in prepared.check_cells}
+    verdict = judge(run.data, run.data_problem)
+    grade.replay = verdict.replay
+    grade.data_problems = verdict.problems
+    grade.findings = verdict.findings
+    grade.sweeps = "?" if verdict.sweeps is None else str(verdict.sweeps)
+    facts = verdict.facts
+    if facts is not None:
+        grade.facts = {"solves": _yes(facts.solves),
+                       "antisymmetric": _yes(facts.mirror_antisymmetric),
+                       "paper_reason": _yes(facts.paper_reason)}
+    trained = verdict.replay_matches
+    grade.points = {
+        "runs": POINTS["runs"] * grade.runs_clean,
+        "reproduced": POINTS["reproduced"] * (executed is not None and not grade.differ
+                                              and not run.problem),
+        "data": POINTS["data"] * verdict.data_ok,
+        "replay": POINTS["replay"] * trained,
+        "solves": POINTS["solves"] * bool(trained and facts is not None and facts.solves),
+        "antisymmetric": POINTS["antisymmetric"] * bool(
+            trained and facts is not None and facts.mirror_antisymmetric),
+        "paper_reason": POINTS["paper_reason"] * bool(
+            trained and facts is not None and facts.paper_reason),
+    }
+    return grade
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _compare(grade, submission, prepared: Prepared, executed, run, label) -> None:
+    stopped_at = run.running_cell if run.problem else None
+    ignored = set(prepared.ignored) | set(prepared.skipped)
+    last = len(executed.cells) - 1
+    for index, (cell, original) in enumerate(zip(executed.cells, prepared.origin, strict=True)):
+        if cell.cell_type != "code" or index == last:
+            continue
+        if stopped_at is not None and index > stopped_at:
+            grade.not_run.append(label[index])
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = _first_line(output.get("evalue", ""))
+                grade.errors.append(
+                    (label[index], f"{output.get('ename')}: {message}" if message
+                     else str(output.get("ename"))))
+        if index in run.cell_timeouts:
+            grade.timeouts.append(label[index])
+        if original is None or index in ignored or (stopped_at is not None
+                                                    and index >= stopped_at):
+            continue
+        stored_cell = submission.cells[original]
+        if not stored_cell.get("outputs") and stored_cell.get("execution_count") is None:
+            continue
+        stored, fresh = output_text(stored_cell), output_text(cell)
+        if not same_output(stored, fresh):
+            grade.differ.append((label[index], first_difference(stored, fresh)))
+
+
+def _labels(prepared: Prepared) -> list[str]:
+    """How to name each executed cell: its number in the submission, or the restored check."""
+    labels = []
+    for cell, original in zip(prepared.nb.cells, prepared.origin, strict=True):
+        if original is not None:
+            labels.append(f"cell {original + 1}")
+        elif check_name(cell):
+            labels.append(f"restored check {check_name(cell)!r}")
+        else:
+            labels.append("grader's collection cell")
+    return labels
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().split("\n", 1)[0] if text else "")[:120]
+
+
+def _feedback(executed: nbformat.NotebookNode, prepared: Prepared) -> dict[str, str]:
+    results = {}
+    for cell in executed.cells:
+        name = check_name(cell)
+        if name not in prepared.check_cells or name in results:
+            continue
+        found = [m.group(1) for m in CHECK_LINE.finditer(output_text(cell)) if m.group(2) == name]
+        errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if found:
+            results[name] = "PASS" if all(r == "PASS" for r in found) else "FAIL"
+        else:
+            results[name] = "error" if errored else "not run"
+    return {name: results.get(name, "not run") for name in prepared.check_cells}
+
+
+def grade_all(
+    paths: list[Path],
+    release: Release | nbformat.NotebookNode | None = None,
+    cell_timeout: int = 120,
+    total_timeout: int = 900,
+    echo: Callable[[str], object] = print,
+    jobs: int = 1,
+    unsafe_no_sandbox: bool = False,
+    limits: Limits | None = None,
+    collection: str = COLLECTION_SOURCE,
+) -> list[Grade]:
+    """Grade each submission (`jobs` at a time), printing its table in order as it is done.
+
+    Every file is read and hashed before the first one runs. Without `unsafe_no_sandbox`,
+    raises SandboxUnavailable when bwrap cannot be used.
+    """
+    inputs = read_inputs([Path(p) for p in paths])
+    if release is None:
+        release = load_reference_release()
+    elif not isinstance(release, Release):
+        release = Release(release, "given notebook", "")
+    run_folder = Path(tempfile.mkdtemp(prefix="labutils-grading-run-"))
+    try:
+        sandbox = None
+        if not unsafe_no_sandbox:
+            check_available()
+            package = build_student_package(run_folder / "student")
+            run_folder.chmod(0o755)  # the sandbox user reads the package through it
+            sandbox = Sandbox(package, limits=limits or Limits(
+                cpu_seconds=max(total_timeout + 5, 10)))
+            hide_submissions(sandbox, [i.path for i in inputs])
+        slots: queue.Queue[int] = queue.Queue()
+        for slot in range(max(1, jobs)):
+            slots.put(slot)
+
+        def one(source: InputFile) -> Grade:
+            slot = slots.get()
+            try:
+                return grade_submission(source, release, sandbox, cell_timeout, total_timeout,
+                                        slot, collection)
+            except Exception as err:  # a grader bug on one file must not stop the batch
+                return Grade(source.path, sha256=source.sha256, status="unreadable",
+                             sandbox="bwrap" if sandbox is not None else UNSAFE,
+                             problem=f"grader error: {type(err).__name__}: {err}")
+            finally:
+                slots.put(slot)
+
+        grades = []
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for grade in pool.map(one, inputs):
+                grades.append(grade)
+                echo(format_grade(grade))
+        return grades
+    finally:
+        shutil.rmtree(run_folder, ignore_errors=True)

@@ -1,0 +1,283 @@
+"""Reading: every input read and hashed before anything runs, the reference release, and the
+notebook the grader executes (check cells restored, markers honoured only where the release
+cell has them, the grader's collection cell appended).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from labutils.instructor.assignment import check_cells, check_name, load_release, source_checksum
+from labutils.instructor.grading.sandbox import instructor_repository
+
+MAX_SUBMISSION_BYTES = 64 * 2**20
+"""Larger files are not read (a notebook with outputs is a few MB)."""
+
+IGNORE_OUTPUT_TAGS = {"nbval-ignore-output", "volatile-output"}
+SKIP_TAGS = {"nbval-skip", "skip-execution"}
+IGNORE_OUTPUT_LINES = {"# NBVAL_IGNORE_OUTPUT"}
+SKIP_LINES = {"# NBVAL_SKIP"}
+MARKER_PREFIX = "# NBVAL_"
+SETUP_PREFIX = "# Colab setup"
+"""First line of the release's Colab setup cell (its output depends on the machine)."""
+
+DATA_PATH_TOKEN = "__LABUTILS_DATA_PATH__"
+"""Replaced by the data file's path (as the kernel sees it) just before the run."""
+
+COLLECTION_SOURCE = f"""# Added by the grader (not part of the submission): hands the names
+# the checks read to the grader as plain tensors; the grade is computed outside this kernel.
+def _labutils_collect(path):
+    names = ("inputs", "targets", "net", "initial_weights", "errors", "sweeps")
+    if not any(name in globals() for name in names):
+        return
+    import torch
+    from labutils.checks import submission_data
+    torch.save(submission_data(globals()), path)
+
+
+_labutils_collect({DATA_PATH_TOKEN})"""
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot be graded at all (missing, not a notebook, unknown format)."""
+
+
+@dataclass
+class InputFile:
+    """One submission as read (once) before any grading starts."""
+
+    path: Path
+    data: bytes | None
+    sha256: str = ""
+    problem: str = ""
+
+
+def read_inputs(paths: list[Path]) -> list[InputFile]:
+    """Read and hash every submission now, so nothing a submission does later changes them."""
+    files = []
+    for path in paths:
+        path = Path(path)
+        try:
+            if not path.is_file():
+                raise FileNotFoundError
+            size = path.stat().st_size
+            if size > MAX_SUBMISSION_BYTES:
+                files.append(InputFile(path, None, problem=f"file too large ({size} bytes)"))
+                continue
+            data = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            files.append(InputFile(path, None, problem=f"file not found: {path}"))
+            continue
+        except OSError as err:
+            files.append(InputFile(path, None, problem=f"cannot read {path}: {err.strerror}"))
+            continue
+        files.append(InputFile(path, data, hashlib.sha256(data).hexdigest()))
+    return files
+
+
+@dataclass
+class Release:
+    """The reference student notebook submissions are compared with, and where it came from."""
+
+    nb: nbformat.NotebookNode
+    source: str
+    sha256: str
+
+
+def load_reference_release(path: Path | None = None) -> Release:
+    """`path`, or the release of the installed instructor package (found from its files)."""
+    if path is not None:
+        data = Path(path).read_bytes()
+        return Release(nbformat.reads(data.decode("utf-8"), as_version=4), str(path),
+                       hashlib.sha256(data).hexdigest())
+    root = instructor_repository()
+    nb = load_release(root)
+    text = nbformat.writes(nb)
+    return Release(nb, f"{root} (installed instructor package)",
+                   hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def read_submission(source: InputFile | Path) -> tuple[nbformat.NotebookNode, list[str]]:
+    """The submission as an nbformat-4 notebook, and notes about its reading (conversions).
+
+    Raises SubmissionError with a readable reason for anything that is not a notebook.
+    """
+    if not isinstance(source, InputFile):
+        source = read_inputs([Path(source)])[0]
+    if source.data is None:
+        raise SubmissionError(source.problem)
+    notes: list[str] = []
+    try:
+        text = source.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SubmissionError("not a notebook: the file is not text (binary data)") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SubmissionError(
+            f"not a notebook: invalid JSON at line {err.lineno}, column {err.colno} ({err.msg})"
+        ) from None
+    except RecursionError:
+        raise SubmissionError("not a notebook: JSON nested too deeply") from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise SubmissionError("not a notebook: JSON without the 'nbformat' field of a .ipynb file")
+    version = raw.get("nbformat")
+    if version not in (3, 4):
+        raise SubmissionError(
+            f"unsupported notebook format nbformat={version!r}; save it from Jupyter or Colab "
+            "(nbformat 4)"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises several types for broken structure
+        raise SubmissionError(f"not a valid notebook: {type(err).__name__}: {err}") from None
+    if version == 3:
+        notes.append("old notebook format (nbformat 3) converted to nbformat 4")
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as err:
+        first = str(err).strip().split("\n", 1)[0]
+        notes.append(f"notebook fails nbformat validation (graded anyway): {first[:120]}")
+    return nb, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# The notebook the grader runs
+
+
+@dataclass
+class Prepared:
+    """The notebook the grader executes and how its cells map back to the submission's."""
+
+    nb: nbformat.NotebookNode
+    origin: list[int | None]
+    """Per executed cell, its index in the submission (None: restored, or added by the grader)."""
+    check_cells: dict[str, str]
+    """Each release check: 'ok', 'edited' or 'deleted' (both restored for the run)."""
+    ignored: list[int] = field(default_factory=list)
+    """Executed-cell indices whose output is not compared (the release cell says so)."""
+    skipped: list[int] = field(default_factory=list)
+    """Executed-cell indices not run (the release cell says so)."""
+    not_honoured: list[str] = field(default_factory=list)
+    """Submission cells (1-based) carrying markers or tags the release cell does not have."""
+
+
+def cell_markers(cell: nbformat.NotebookNode) -> set[str]:
+    """'ignore' and/or 'skip' as the cell's tags or first-line markers ask (setup: 'ignore')."""
+    tags = set(cell.get("metadata", {}).get("tags", []) or [])
+    lines = {line.strip() for line in cell.get("source", "").split("\n")}
+    first = cell.get("source", "").split("\n", 1)[0].strip()
+    found = set()
+    if tags & IGNORE_OUTPUT_TAGS or lines & IGNORE_OUTPUT_LINES:
+        found.add("ignore")
+    if tags & SKIP_TAGS or lines & SKIP_LINES:
+        found.add("skip")
+    if cell.get("cell_type") == "code" and first.startswith(SETUP_PREFIX):
+        found.add("ignore")
+    return found
+
+
+def _claims(cell: nbformat.NotebookNode) -> bool:
+    tags = set(cell.get("metadata", {}).get("tags", []) or [])
+    return bool(tags & (IGNORE_OUTPUT_TAGS | SKIP_TAGS | {"raises-exception"})
+                or any(t.startswith("nbval") for t in tags)
+                or MARKER_PREFIX in cell.get("source", "")
+                or cell.get("source", "").split("\n", 1)[0].strip().startswith(SETUP_PREFIX))
+
+
+def prepare(
+    submission: nbformat.NotebookNode,
+    release: nbformat.NotebookNode,
+    collection: str = COLLECTION_SOURCE,
+) -> Prepared:
+    """Copy the submission, restore the release's check cells, honour only the release's
+    markers, and append the grader's collection cell."""
+    wanted = check_cells(release)
+    release_markers = {}
+    for cell in release.cells:
+        if cell.cell_type == "code" and cell_markers(cell):
+            release_markers[source_checksum(cell.source)] = cell_markers(cell)
+    present = {}
+    for index, cell in enumerate(submission.cells):
+        name = check_name(cell)
+        if name in wanted and name not in present:
+            present[name] = index
+    status = {}
+    cells: list[nbformat.NotebookNode] = []
+    origin: list[int | None] = []
+    markers: list[set[str]] = []
+    not_honoured = []
+    for index, cell in enumerate(submission.cells):
+        cell = nbformat.from_dict(json.loads(json.dumps(cell)))
+        granted: set[str] = set()
+        if cell.cell_type == "code":  # only what the grader's run prints may count
+            cell.outputs, cell.execution_count = [], None
+            granted = release_markers.get(source_checksum(cell.source), set())
+            if _claims(submission.cells[index]) and not granted:
+                not_honoured.append(f"cell {index + 1}")
+            cell.metadata.pop("tags", None)  # tags never steer the run
+        name = check_name(cell)
+        if name in wanted and present.get(name) == index:
+            if source_checksum(cell.source) == source_checksum(wanted[name].source):
+                status[name] = "ok"
+                origin.append(index)
+            else:
+                status[name] = "edited"
+                cell.source = wanted[name].source
+                origin.append(None)
+        else:
+            origin.append(index)
+        cells.append(cell)
+        markers.append(granted)
+    for name in wanted:
+        if name not in present:
+            status[name] = "deleted"
+            position = _restore_position(name, release, submission, cells)
+            cells.insert(position, nbformat.v4.new_code_cell(wanted[name].source))
+            origin.insert(position, None)
+            markers.insert(position, set())
+    cells.append(nbformat.v4.new_code_cell(collection))
+    origin.append(None)
+    markers.append(set())
+    ignored, skipped = [], []
+    for index, granted in enumerate(markers):
+        if "skip" in granted:
+            skipped.append(index)
+            cells[index].source = "# skipped by the grader (the release cell is marked skip)"
+        elif "ignore" in granted:
+            ignored.append(index)
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": _KERNELSPEC})
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"graded-{index}"  # unique and valid, whatever the submission had
+    ordered = {name: status[name] for name in wanted}
+    return Prepared(nb, origin, ordered, ignored, skipped, not_honoured)
+
+
+_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _restore_position(name, release, submission, cells) -> int:
+    """Where a deleted check cell goes: after the submission's copy of the cell before it."""
+    release_index = next(i for i, c in enumerate(release.cells) if check_name(c) == name)
+    for previous in reversed(release.cells[:release_index]):
+        for position, cell in enumerate(cells):
+            if _same_cell(cell, previous):
+                return position + 1
+    return len(cells)
+
+
+def _same_cell(cell: nbformat.NotebookNode, given: nbformat.NotebookNode) -> bool:
+    """The submission's `cell` is the release's `given` cell (same id, check name or text)."""
+    if given.get("id") and cell.get("id") == given.get("id"):
+        return True
+    if check_name(given) is not None:
+        return check_name(cell) == check_name(given)
+    return cell.cell_type == given.cell_type and cell.source.strip() == given.source.strip()

@@ -1,0 +1,183 @@
+"""Replay: judge the data a submission handed over, in the grader's own process.
+
+The collection cell saves plain tensors (labutils.checks.submission_data); here they are loaded
+with `weights_only=True`, checked key by key (type, dtype, shape, finite), and then:
+- the training is replayed from the student's initial weights with the paper's rule (the
+  engine's hand-written `reference_sweep`, float64: eps 0.1, alpha 0.9, summed error, one
+  change per sweep over all 64 cases) for exactly the student's number of sweeps, and the
+  recorded errors and final weights are compared with the replay within stated tolerances;
+- the final weights are judged with labutils.network_facts (solves, mirror anti-symmetric, the
+  paper's reason), and compared with the paper's Figure 1 weights (loaded, not learned).
+Nothing here runs student code or reads anything the kernel printed.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from labutils.instructor.rhw1986 import reference_sweep, symmetry_dataset
+from labutils.network_facts import WEIGHT_KEYS, network_facts
+from labutils.paper1986 import paper_weights
+
+ERROR_RTOL = 1e-3
+"""Recorded error E(t) vs replay: |difference| <= ERROR_RTOL * max(1, E(t)) (float32 training
+over 1,425 sweeps stays well inside; a different rule leaves it within a few sweeps)."""
+WEIGHT_ATOL = 0.02
+"""Final weights vs replay: each within WEIGHT_ATOL * max(1, |w|) (float32 drift allowance)."""
+PAPER_ATOL = 0.05
+"""Final weights this close to Figure 1's (printed with one decimal) count as the paper's."""
+MAX_REPLAY_SWEEPS = 20_000
+"""Longer runs are not replayed (about 2 s per 1,000 sweeps here)."""
+
+_SHAPES: dict[str, tuple[int, ...]] = {"inputs": (64, 6), "targets": (64,), "sweeps": ()}
+for _prefix in ("initial", "final"):
+    _SHAPES.update({f"{_prefix}/hidden.weight": (2, 6), f"{_prefix}/hidden.bias": (2,),
+                    f"{_prefix}/output.weight": (1, 2), f"{_prefix}/output.bias": (1,)})
+
+
+@dataclass
+class Verdict:
+    """What the grader concluded from the submission's data (all computed here)."""
+
+    data: dict[str, torch.Tensor] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """Data that was missing, malformed or rejected."""
+    data_ok: bool = False
+    """inputs and targets are the 64 cases of the task (in any order)."""
+    replay: str = "not done"
+    """'matches', 'differs: ...' or 'not done: ...'."""
+    sweeps: int | None = None
+    facts: object | None = None
+    findings: list[str] = field(default_factory=list)
+    """Plain statements: paper weights loaded, no training happened, sweeps vs errors."""
+
+    @property
+    def replay_matches(self) -> bool:
+        return self.replay == "matches"
+
+
+def load_data(
+    raw: bytes | None, why_missing: str = ""
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """The collection file as a dict of checked tensors, and what was rejected (never raises)."""
+    if raw is None:
+        return {}, [why_missing or "no data"]
+    try:
+        loaded = torch.load(io.BytesIO(raw), weights_only=True, map_location="cpu")
+    except Exception as err:  # weights_only refuses anything but plain data
+        return {}, [f"data rejected by torch.load(weights_only=True): {type(err).__name__}"]
+    if not isinstance(loaded, dict):
+        return {}, [f"data is a {type(loaded).__name__}, not a dict"]
+    data, problems = {}, []
+    for key, value in loaded.items():
+        if not isinstance(key, str) or (key not in _SHAPES and key != "errors"):
+            problems.append(f"unexpected entry {str(key)[:40]!r} ignored")
+            continue
+        if not isinstance(value, torch.Tensor) or value.is_sparse or value.is_quantized:
+            problems.append(f"{key}: not a plain tensor")
+            continue
+        wanted = torch.int64 if key == "sweeps" else torch.float64
+        if value.dtype != wanted:
+            problems.append(f"{key}: dtype {value.dtype}, expected {wanted}")
+            continue
+        shape = tuple(value.shape)
+        if key == "errors":
+            if len(shape) != 1 or shape[0] > 10 * MAX_REPLAY_SWEEPS:
+                problems.append(f"errors: shape {shape}, expected (n,)")
+                continue
+        elif shape != _SHAPES[key]:
+            problems.append(f"{key}: shape {shape}, expected {_SHAPES[key]}")
+            continue
+        if value.dtype.is_floating_point and not torch.isfinite(value).all():
+            problems.append(f"{key}: not finite")
+            continue
+        data[key] = value.detach().clone().contiguous()
+    return data, problems
+
+
+def weights(data: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor] | None:
+    if all(f"{prefix}/{key}" in data for key in WEIGHT_KEYS):
+        return {key: data[f"{prefix}/{key}"] for key in WEIGHT_KEYS}
+    return None
+
+
+def summed_error(w: dict[str, torch.Tensor]) -> float:
+    """The paper's E = 1/2 sum over the 64 cases of (y - d)^2."""
+    x, d = symmetry_dataset(torch.float64)
+    h = torch.sigmoid(x @ w["hidden.weight"].T + w["hidden.bias"])
+    y = torch.sigmoid(h @ w["output.weight"].T + w["output.bias"])
+    return float(0.5 * ((y - d) ** 2).sum())
+
+
+def replay(initial: dict[str, torch.Tensor], sweeps: int) -> tuple[list[float], dict]:
+    """E before each of `sweeps` weight changes of the paper's rule, and the weights after."""
+    w, velocity, errors = dict(initial), None, []
+    for _ in range(sweeps):
+        errors.append(summed_error(w))
+        w, velocity = reference_sweep(w, velocity)
+    return errors, w
+
+
+def judge(raw: bytes | None, why_missing: str = "") -> Verdict:
+    """Everything the grader concludes from the collection file."""
+    data, problems = load_data(raw, why_missing)
+    verdict = Verdict(data, problems)
+    if "inputs" in data and "targets" in data:
+        verdict.data_ok = _same_cases(data["inputs"], data["targets"])
+        if not verdict.data_ok:
+            verdict.findings.append("inputs/targets are not the 64 cases of the task")
+    initial, final = weights(data, "initial"), weights(data, "final")
+    if final is not None:
+        try:
+            verdict.facts = network_facts(final)
+        except ValueError as err:
+            problems.append(f"final weights: {err}")
+        paper = paper_weights(torch.float64)
+        if all(torch.allclose(final[k], paper[k], rtol=0, atol=PAPER_ATOL) for k in WEIGHT_KEYS):
+            verdict.findings.append("final weights are the paper's Figure 1 weights")
+        if initial is not None and all(torch.equal(initial[k], final[k]) for k in WEIGHT_KEYS):
+            verdict.findings.append("final weights equal the initial weights (no training)")
+    if "sweeps" in data:
+        verdict.sweeps = int(data["sweeps"])
+    verdict.replay = _replay_verdict(verdict, initial, final, data.get("errors"))
+    return verdict
+
+
+def _same_cases(inputs: torch.Tensor, targets: torch.Tensor) -> bool:
+    x, d = symmetry_dataset(torch.float64)
+    rows = sorted(zip(inputs.tolist(), targets.tolist(), strict=True))
+    want = sorted(zip(x.tolist(), d[:, 0].tolist(), strict=True))
+    return rows == want
+
+
+def _replay_verdict(verdict: Verdict, initial, final, errors) -> str:
+    missing = [name for name, value in (("initial weights", initial), ("final weights", final),
+                                        ("errors", errors), ("sweeps", verdict.sweeps))
+               if value is None]
+    if missing:
+        return f"not done: missing {', '.join(missing)}"
+    n = verdict.sweeps
+    if n < 0 or n > MAX_REPLAY_SWEEPS:
+        return f"not done: sweeps = {n} is outside 0..{MAX_REPLAY_SWEEPS}"
+    if len(errors) != n:
+        verdict.findings.append(f"sweeps = {n} but {len(errors)} errors were recorded")
+        return f"differs: sweeps = {n} but {len(errors)} errors recorded (one per sweep)"
+    replayed, replayed_final = replay(initial, n)
+    for t, (mine, theirs) in enumerate(zip(errors.tolist(), replayed, strict=True)):
+        if not math.isclose(mine, theirs, rel_tol=0, abs_tol=ERROR_RTOL * max(1.0, theirs)):
+            return (f"differs: error at sweep {t} is {mine:.6g}, the paper's rule from your "
+                    f"initial weights gives {theirs:.6g}")
+    worst_key, worst = "", 0.0
+    for key in WEIGHT_KEYS:
+        gap = ((final[key] - replayed_final[key]).abs()
+               / replayed_final[key].abs().clamp(min=1.0)).max().item()
+        if gap > worst:
+            worst_key, worst = key, gap
+    if worst > WEIGHT_ATOL:
+        return (f"differs: final {worst_key} is off the replay by {worst:.3g} (relative, "
+                f"tolerance {WEIGHT_ATOL})")
+    return "matches"
