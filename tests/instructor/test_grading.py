@@ -1,7 +1,9 @@
-"""The grader on a tiny assignment: good, wrong and broken submissions, one batch.
+"""The grader on a tiny assignment: good, wrong and broken submissions, one sandboxed batch.
 
 The real assignment is graded in test_assignment.py; here a two-cell release keeps each kernel
 run short. Submissions are built with nbformat, outputs included, as a student's Jupyter saves.
+Hostile submissions are in test_grading_hostile.py. Without bwrap the sandboxed tests skip
+loudly (see conftest_grading.py); the pieces below them run anywhere.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 from argparse import Namespace
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -34,6 +37,10 @@ from labutils.instructor.grading import (
     write_csv,
 )
 
+NO_BWRAP = "" if shutil.which("bwrap") else (
+    "SANDBOX TESTS SKIPPED: bwrap is not installed (apt-get install bubblewrap)")
+needs_bwrap = pytest.mark.skipif(bool(NO_BWRAP), reason=NO_BWRAP)
+
 REPO = CourseRepository("https://github.com/owner/course", "main")
 CELL_TIMEOUT = 4
 TOTAL_TIMEOUT = 40
@@ -49,7 +56,7 @@ def mini_solution() -> nbformat.NotebookNode:
         new_markdown_cell("# Mini assignment\nSet `answer`."),
         new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION"),
         new_code_cell(CHECK),
-        new_code_cell('print("answer:", answer)\nsweeps = 7'),
+        new_code_cell('print("answer:", answer)'),
         new_markdown_cell(
             "### Report\nWhy?\n\n<!-- BEGIN SOLUTION -->\nModel.\n<!-- END SOLUTION -->"),
     ])
@@ -132,6 +139,8 @@ def folder_state(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Grade every submission in one batch; keep the grades, the printout and folder states."""
+    if NO_BWRAP:
+        pytest.skip(NO_BWRAP)
     folder = tmp_path_factory.mktemp("submissions")
     for name, make in SUBMISSIONS.items():
         nbformat.write(make(), folder / name)
@@ -166,22 +175,23 @@ def test_correct_submission(batch):
     assert g.status == "graded" and g.runs_clean, g
     assert g.differ == [] and g.errors == [] and g.timeouts == []
     assert g.check_cells == {"answer": "ok"}
-    assert g.checks == {"answer": "PASS"}
-    assert g.sweeps == "7"
+    assert g.feedback == {"answer": "PASS"}
+    assert g.sweeps == "?" and g.replay.startswith("not done")  # no training data
+    assert g.sandbox == "bwrap" and len(g.sha256) == 64
     assert g.words == len(REPORT.split()) and g.unfilled == 0
 
 
 def test_wrong_answer_fails_its_check_but_is_reproduced(batch):
     g = batch["grades"]["wrong.ipynb"]
     assert g.runs_clean and g.differ == []
-    assert g.checks == {"answer": "FAIL"}
+    assert g.feedback == {"answer": "FAIL"}
 
 
 def test_outputs_edited_by_hand_are_reported_per_cell(batch):
     g = batch["grades"]["edited_outputs.ipynb"]
     assert [label for label, _ in g.differ] == ["cell 4", "cell 5"]
     assert "answer: 42" in g.differ[1][1] and "answer: 41" in g.differ[1][1]
-    assert g.checks == {"answer": "FAIL"}
+    assert g.feedback == {"answer": "FAIL"}
     assert "NO, 2 cell(s) differ" in batch["printed"]
 
 
@@ -190,38 +200,38 @@ def test_infinite_loop_in_a_cell_times_out_and_the_rest_runs(batch):
     assert g.status == "graded" and not g.runs_clean
     assert g.timeouts == ["cell 2"]
     assert g.errors[0][0] == "cell 2"
-    assert g.checks == {"answer": "PASS"}
+    assert g.feedback == {"answer": "PASS"}
 
 
 def test_error_in_the_first_cell_is_reported_and_later_checks_still_run(batch):
     g = batch["grades"]["raises_first.ipynb"]
     assert g.errors == [("cell 2", "ValueError: boom")]  # cell 1 is the markdown title
-    assert g.checks == {"answer": "PASS"}
+    assert g.feedback == {"answer": "PASS"}
     assert not g.runs_clean
 
 
 def test_deleted_check_cells_are_restored_and_reported(batch):
     g = batch["grades"]["checks_deleted.ipynb"]
     assert g.check_cells == {"answer": "deleted"}
-    assert g.checks == {"answer": "PASS"}
+    assert g.feedback == {"answer": "PASS"}
     assert "restored: answer deleted" in batch["printed"]
 
 
 def test_edited_check_cell_is_restored_so_a_fake_pass_fails(batch):
     g = batch["grades"]["check_edited.ipynb"]
     assert g.check_cells == {"answer": "edited"}
-    assert g.checks == {"answer": "FAIL"}
+    assert g.feedback == {"answer": "FAIL"}
 
 
 def test_files_written_by_a_submission_stay_in_its_temporary_folder(batch):
     g = batch["grades"]["writes_files.ipynb"]
-    assert g.runs_clean and g.checks == {"answer": "PASS"}
+    assert g.runs_clean and g.feedback == {"answer": "PASS"}
 
 
 def test_dead_kernel_is_reported(batch):
     g = batch["grades"]["kernel_dies.ipynb"]
     assert "kernel died" in g.problem and "cell 2" in g.problem
-    assert g.checks == {"answer": "not run"}
+    assert g.feedback == {"answer": "not run"}
     assert g.not_run  # the cells after it
 
 
@@ -242,7 +252,7 @@ def test_unreadable_files_are_reported(batch, name, reason):
 def test_old_nbformat_is_converted_and_graded(batch):
     g = batch["grades"]["old_format.ipynb"]
     assert any("nbformat 3" in note for note in g.notes)
-    assert g.checks == {"answer": "PASS"} and g.check_cells == {"answer": "ok"}
+    assert g.feedback == {"answer": "PASS"} and g.check_cells == {"answer": "ok"}
 
 
 def test_csv_has_one_row_per_submission(batch, tmp_path):
@@ -251,31 +261,36 @@ def test_csv_has_one_row_per_submission(batch, tmp_path):
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert [Path(r["submission"]).name for r in rows] == batch["order"]
     correct = rows[0]
-    assert correct["check_answer"] == "PASS" and correct["runs_clean"] == "yes"
+    assert correct["feedback_answer"] == "PASS" and correct["runs_clean"] == "yes"
+    assert correct["sandbox"] == "bwrap" and correct["sha256"] == batch["grades"][
+        "correct.ipynb"].sha256
     assert correct["report_words"] == str(len(REPORT.split()))
     table = summary_table(grades)
-    assert table.splitlines()[0].split()[:3] == ["submission", "status", "clean"]
+    assert table.splitlines()[0].split()[:4] == ["submission", "status", "total", "clean"]
     assert len(table.splitlines()) == len(grades) + 1
 
 
+@needs_bwrap
 def test_total_timeout_kills_the_run_and_the_batch_goes_on(tmp_path):
     loop = submission(before=["import time\nwhile True:\n    time.sleep(0.05)"])
     nbformat.write(loop, tmp_path / "loop.ipynb")
     nbformat.write(submission(), tmp_path / "next.ipynb")
     grades = grade_all([tmp_path / "loop.ipynb", tmp_path / "next.ipynb"], RELEASE,
-                       cell_timeout=60, total_timeout=8, echo=lambda text: None)
+                       cell_timeout=60, total_timeout=20, echo=lambda text: None)
     assert grades[0].status == "timed out"
     assert "total timeout" in grades[0].problem and "cell 2" in grades[0].problem
-    assert grades[0].checks == {"answer": "not run"}
-    assert grades[1].status == "graded" and grades[1].checks == {"answer": "PASS"}
+    assert grades[0].feedback == {"answer": "not run"}
+    assert grades[1].status == "graded" and grades[1].feedback == {"answer": "PASS"}
 
 
+@needs_bwrap
 def test_grade_main_writes_csv_and_signals_unreadable_files(tmp_path):
     (tmp_path / "bad.ipynb").write_text("not json")
     release = tmp_path / "release.ipynb"
     nbformat.write(RELEASE, release)
     args = Namespace(submissions=[tmp_path / "bad.ipynb"], out=tmp_path / "out.csv",
-                     cell_timeout=5, total_timeout=10, release=release)
+                     cell_timeout=5, total_timeout=10, release=release, jobs=1,
+                     unsafe_no_sandbox=False, memory=None)
     printed = io.StringIO()
     with redirect_stdout(printed):
         code = grade_main(args)

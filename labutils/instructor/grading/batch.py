@@ -6,8 +6,6 @@ from __future__ import annotations
 import queue
 import re
 import secrets
-import shutil
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,9 +36,9 @@ from labutils.instructor.grading.reporting import POINTS, UNSAFE, Grade, format_
 from labutils.instructor.grading.sandbox import (
     Limits,
     Sandbox,
-    build_student_package,
     check_available,
     hide_submissions,
+    student_package,
 )
 
 CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
@@ -55,10 +53,15 @@ def grade_submission(
     total_timeout: int = 900,
     slot: int = 0,
     collection: str = COLLECTION_SOURCE,
+    unsafe: bool = False,
 ) -> Grade:
-    """Grade one submission (already read) against `release`; never raises for a bad one."""
+    """Grade one submission (already read) against `release`; never raises for a bad one.
+
+    `sandbox` None runs it unsandboxed, which only `unsafe` allows."""
+    if sandbox is None and not unsafe and source.data is not None:
+        raise ValueError("no sandbox given: pass unsafe=True to run a submission without one")
     grade = Grade(source.path, sha256=source.sha256,
-                  sandbox="bwrap" if sandbox is not None else UNSAFE)
+                  sandbox=UNSAFE if sandbox is None and unsafe else "bwrap")
     try:
         submission, notes = read_submission(source)
     except SubmissionError as err:
@@ -87,6 +90,8 @@ def grade_submission(
     grade.truncated = [label[i] for i in run.truncated if i < len(label)]
     if run.problem and run.running_cell is not None and run.running_cell < len(label):
         grade.problem += f", while running {label[run.running_cell]}"
+    elif run.timed_out and run.running_cell is None:
+        grade.problem += ", before the first cell ran (kernel start)"
     executed = run.nb
     if executed is not None:
         _compare(grade, submission, prepared, executed, run, label)
@@ -205,37 +210,32 @@ def grade_all(
         release = load_reference_release()
     elif not isinstance(release, Release):
         release = Release(release, "given notebook", "")
-    run_folder = Path(tempfile.mkdtemp(prefix="labutils-grading-run-"))
-    try:
-        sandbox = None
-        if not unsafe_no_sandbox:
-            check_available()
-            package = build_student_package(run_folder / "student")
-            run_folder.chmod(0o755)  # the sandbox user reads the package through it
-            sandbox = Sandbox(package, limits=limits or Limits(
+    sandbox = None
+    if not unsafe_no_sandbox:
+        check_available()
+        if any(i.data is not None for i in inputs):
+            sandbox = Sandbox(student_package(), limits=limits or Limits(
                 cpu_seconds=max(total_timeout + 5, 10)))
             hide_submissions(sandbox, [i.path for i in inputs])
-        slots: queue.Queue[int] = queue.Queue()
-        for slot in range(max(1, jobs)):
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(max(1, jobs)):
+        slots.put(slot)
+
+    def one(source: InputFile) -> Grade:
+        slot = slots.get()
+        try:
+            return grade_submission(source, release, sandbox, cell_timeout, total_timeout,
+                                    slot, collection, unsafe_no_sandbox)
+        except Exception as err:  # a grader bug on one file must not stop the batch
+            return Grade(source.path, sha256=source.sha256, status="unreadable",
+                         sandbox=UNSAFE if unsafe_no_sandbox else "bwrap",
+                         problem=f"grader error: {type(err).__name__}: {err}")
+        finally:
             slots.put(slot)
 
-        def one(source: InputFile) -> Grade:
-            slot = slots.get()
-            try:
-                return grade_submission(source, release, sandbox, cell_timeout, total_timeout,
-                                        slot, collection)
-            except Exception as err:  # a grader bug on one file must not stop the batch
-                return Grade(source.path, sha256=source.sha256, status="unreadable",
-                             sandbox="bwrap" if sandbox is not None else UNSAFE,
-                             problem=f"grader error: {type(err).__name__}: {err}")
-            finally:
-                slots.put(slot)
-
-        grades = []
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for grade in pool.map(one, inputs):
-                grades.append(grade)
-                echo(format_grade(grade))
-        return grades
-    finally:
-        shutil.rmtree(run_folder, ignore_errors=True)
+    grades = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for grade in pool.map(one, inputs):
+            grades.append(grade)
+            echo(format_grade(grade))
+    return grades

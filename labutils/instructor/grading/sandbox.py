@@ -12,6 +12,7 @@ student part of the package (labutils/ without labutils/instructor), never from 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import shutil
@@ -196,6 +197,22 @@ def _student_files(repo: Path) -> list[Path]:
         if path.is_file():
             files.append(path)
     return files
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def student_package(repo: Path | None = None) -> Path:
+    """The installed student package for the current source, built once per process (per
+    source hash) in a temporary folder removed at exit."""
+    repo = repo or instructor_repository()
+    key = student_source_hash(repo)
+    if key not in _BUILT or not _BUILT[key].is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="labutils-student-"))
+        atexit.register(shutil.rmtree, folder, True)
+        folder.chmod(0o755)  # the sandbox's user reads it
+        _BUILT[key] = build_student_package(folder / "site", repo)
+    return _BUILT[key]
 
 
 def build_student_package(target: Path, repo: Path | None = None) -> Path:
