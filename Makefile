@@ -26,8 +26,14 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# A new .venv is first asked whether pip accepts this Python (requires-python in pyproject.toml);
+# when it does not, the new .venv is removed again so that another PYTHON can start afresh.
 $(STAMP): $(LOCK) pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet \
+	    --disable-pip-version-check --dry-run --no-deps -e . ; } || { rm -rf $(VENV); \
+	    echo "No $(VENV) made with PYTHON=$(PYTHON) (see the error above). The course needs a" \
+	         "Python that pyproject.toml's requires-python accepts, with venv; pick one with" \
+	         "e.g. make setup PYTHON=python3.12" >&2; exit 1; }
 	@echo "Installing labutils and the pinned course environment into $(VENV) (first time: a few minutes)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
@@ -72,9 +78,18 @@ release: $(STAMP)  ## Build the student repository: make release [DIR=build/stud
 bench: $(STAMP)  ## Run the benchmarks and write benchmarks/results.md.
 	$(PY) -m benchmarks
 
-lock: $(STAMP)  ## Rewrite constraints.txt from the installed environment.
-	@{ head -n 2 $(LOCK); $(PY) -m pip freeze --exclude-editable | grep -v '^labutils'; } > $(LOCK).new
-	@mv $(LOCK).new $(LOCK)
+# Pins what this Python installed and keeps the pins of packages it does not install (other
+# supported Pythons need them): run it once per supported Python, e.g. in a clone with
+# `make lock PYTHON=python3.12`. pip is the venv's own; labutils is this project.
+lock: $(STAMP)  ## Re-pin constraints.txt from .venv (keeps pins other Pythons need).
+	@$(PY) -m pip freeze --all --exclude-editable | grep -viE '^(pip|labutils)==' > $(LOCK).here
+	@{ sed '/^[^#]/,$$d' $(LOCK); \
+	   awk -F'==' 'function key(s) { s = tolower(s); gsub(/[-_.]+/, "-", s); return s } \
+	       NR == FNR { here[key($$1)] = $$0; next } \
+	       /^[^#]/ { k = key($$1); if (k in here) { print here[k]; delete here[k] } else print } \
+	       END { for (k in here) print here[k] }' $(LOCK).here $(LOCK) \
+	   | awk -F'==' '{ print tolower($$1) "\t" $$0 }' | LC_ALL=C sort | cut -f2-; } > $(LOCK).new
+	@rm $(LOCK).here && mv $(LOCK).new $(LOCK)
 
 clean-venv:  ## Remove .venv (the next command reinstalls it).
 	rm -rf $(VENV)
