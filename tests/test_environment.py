@@ -110,4 +110,5 @@ def test_lock_covers_this_environment():
             problems.append(f"{name}=={dist.version} installed, pinned =={pins[name]}")
     python = ".".join(map(str, sys.version_info[:3]))
     fix = "fix: `make lock`, or `make clean-venv setup` to return to the lock"
-    assert not problems, f"constraints.txt on Python {python} ({fix}):\n" + "\n".join(sorted(problems))
+    report = "\n".join(sorted(problems))
+    assert not problems, f"constraints.txt on Python {python} ({fix}):\n{report}"
