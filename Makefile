@@ -20,6 +20,8 @@ export PYTHONHASHSEED := 0
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider
+# What `make nbval` checks; e.g. `make nbval NBVAL_PATHS=notebooks/02_optimizers.ipynb`.
+NBVAL_PATHS ?= notebooks
 
 .PHONY: help setup run test unit nbval lint lab badges images export assignment release bench lock clean-venv
 
@@ -47,8 +49,8 @@ run: $(STAMP)  ## Execute every notebook in order with papermill (outputs stored
 unit: $(STAMP)  ## Unit tests only.
 	$(PY) -m pytest tests
 
-nbval: $(STAMP)  ## Re-execute the notebooks and compare with their stored outputs.
-	$(PY) -m pytest $(NBVAL_FLAGS) notebooks
+nbval: $(STAMP)  ## Re-execute the notebooks (or NBVAL_PATHS=...) and compare with their stored outputs.
+	$(PY) -m pytest $(NBVAL_FLAGS) $(NBVAL_PATHS)
 
 test: $(STAMP)  ## Unit tests, then nbval over every notebook.
 	$(PY) -m pytest tests
