@@ -65,3 +65,30 @@ def test_badges_command_rewrites_a_fork(tmp_path, monkeypatch):
     assert cli.main(["badges", "--check"]) == 0
     text = (root / "notebooks" / "01_autograd.ipynb").read_text()
     assert "colab.research.google.com/github/fork/c/blob/main/notebooks/01_autograd.ipynb" in text
+
+
+def test_student_setting_is_read_beside_the_course_one(tmp_path):
+    root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n'
+                                   'student_repository = "https://github.com/t/course"\n'
+                                   'student_branch = "spring"\n')
+    course = colab.read_course_repository(root / "pyproject.toml")
+    student = colab.read_course_repository(root / "pyproject.toml", which="student")
+    assert (course.url, course.branch) == ("https://github.com/t/src", "main")
+    assert (student.url, student.branch) == ("https://github.com/t/course", "spring")
+    assert "git+https://github.com/t/course@spring" in student.setup_source()
+
+
+def test_missing_student_setting_names_the_key(tmp_path):
+    root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n')
+    with pytest.raises(colab.CourseConfigError, match="student_repository"):
+        colab.read_course_repository(root / "pyproject.toml", which="student")
+
+
+def test_update_badges_with_an_explicit_repository(tmp_path):
+    root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n')
+    other = colab.CourseRepository("https://github.com/t/course", "spring")
+    assert colab.update_badges(root, echo=print, repo=other) == 0
+    text = (root / "notebooks" / "01_autograd.ipynb").read_text()
+    assert "github/t/course/blob/spring/notebooks/01_autograd.ipynb" in text
+    assert colab.update_badges(root, check=True, echo=print, repo=other) == 0
+    assert colab.update_badges(root, check=True, echo=print) == 2  # the course setting differs

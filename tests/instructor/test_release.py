@@ -61,8 +61,15 @@ def solution_lines(nb: nbformat.NotebookNode) -> tuple[list[str], list[str]]:
     return [s.strip() for s in secret if s.strip()], [g.strip() for g in given if g.strip()]
 
 
+_IMPORT = re.compile(r"^(from\s+[\w.]+\s+import\s|import\s)")
+
+
 def is_trivial(line: str) -> bool:
-    """Too short to mean anything on its own (`plt.show()`, `else:`, `ax.legend()`, `)`)."""
+    """Too short to mean anything on its own (`plt.show()`, `else:`, `ax.legend()`, `)`), or an
+    import (of a library or the student package: an import of labutils.instructor is looked
+    for separately)."""
+    if _IMPORT.match(line) and "instructor" not in line:
+        return True
     words = [w for w in _WORD.findall(line) if not keyword.iskeyword(w)]
     return len(words) < 2 or len(line) < 8 or (len(words) < 3 and len(line) < 20)
 
@@ -279,7 +286,8 @@ def test_leak_nothing_of_the_instructor_source_in_the_release(tree, installed, s
         print(
             f"\nleak test: {secrets.lines_total} solution lines "
             f"({len(secrets.lines)} distinct checked, {secrets.lines_generic} generic: taught in "
-            f"a lesson, given in the student copy, or too short); {secrets.names_total} public "
+            f"a lesson, given in the student copy, imports, or too short); "
+            f"{secrets.names_total} public "
             f"instructor names ({len(secrets.names)} checked, {len(secrets.names_shared)} also "
             f"defined by the student package: {', '.join(sorted(secrets.names_shared))}); "
             f"{len(secrets.files)} instructor-only files ({len(secrets.hashes)} by content). "
@@ -481,3 +489,20 @@ def test_no_test_hard_codes_the_repository_or_branch():
             if hard:
                 offenders.append(f"{path.relative_to(REPO)}:{number}: {', '.join(hard)}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_instructor_commands_live_in_the_instructor_cli(capsys):
+    from labutils import cli as student_cli
+
+    args = cli.build_parser().parse_args(
+        ["grade", "a.ipynb", "b.ipynb", "--out", "g.csv", "--cell-timeout", "5",
+         "--total-timeout", "9", "--jobs", "2", "--release", "r.ipynb"])
+    assert args.func is cli._grade
+    assert [str(p) for p in args.submissions] == ["a.ipynb", "b.ipynb"]
+    assert (args.cell_timeout, args.total_timeout, args.jobs) == (5, 9, 2)
+    assert str(args.out) == "g.csv" and str(args.release) == "r.ipynb"
+    assert cli.build_parser().parse_args(["assignment", "--check"]).check
+    for command in ("release", "grade", "assignment"):
+        with pytest.raises(SystemExit):
+            student_cli.build_parser().parse_args([command, "x"])
+    capsys.readouterr()
