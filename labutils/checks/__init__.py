@@ -91,9 +91,9 @@ def evaluate_dataset(inputs, targets) -> CheckResult:
                        lines=lines)
 
 
-def check_dataset(namespace: Mapping) -> CheckResult:
+def check_dataset(namespace: Mapping) -> None:
     """Self-check of `inputs` and `targets`."""
-    return run_check("dataset", namespace, CHECK_READS["dataset"], evaluate_dataset)
+    run_check("dataset", namespace, CHECK_READS["dataset"], evaluate_dataset)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -224,9 +224,9 @@ def evaluate_network(net, initial_weights) -> CheckResult:
                        f"[-{INIT_RANGE:g}, {INIT_RANGE:g}] and are spread out.", lines=lines)
 
 
-def check_network(namespace: Mapping) -> CheckResult:
+def check_network(namespace: Mapping) -> None:
     """Self-check of `net` and `initial_weights`, right after initialisation."""
-    return run_check("network", namespace, CHECK_READS["network"], evaluate_network)
+    run_check("network", namespace, CHECK_READS["network"], evaluate_network)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,7 +327,7 @@ def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
                     if rule is _rule.PAPER:
                         return Problem("your weight changes follow the paper's rule, but the "
                                        "errors you record are not the paper's E.", hint)
-                    hints = " ".join(h for h in (rule.hint, hint) if h)
+                    hints = rule.hint + (f" Also: {hint}" if hint else "")
                     return Problem(f"your errors match the paper's rule with this mistake: "
                                    f"{rule.name}.", hints)
         break
@@ -359,14 +359,14 @@ def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
         "that start from zero each sweep.")
 
 
-def check_training(namespace: Mapping) -> CheckResult:
+def check_training(namespace: Mapping) -> None:
     """Self-check of the learning rule, from `initial_weights`, `errors` and `sweeps`."""
 
     def evaluate(initial_weights, errors, sweeps) -> CheckResult:
         return evaluate_training(initial_weights, errors, sweeps,
                                  namespace.get("net"), namespace.get("inputs"))
 
-    return run_check("training", namespace, CHECK_READS["training"], evaluate)
+    run_check("training", namespace, CHECK_READS["training"], evaluate)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -395,9 +395,9 @@ def evaluate_solution(net, sweeps) -> CheckResult:
     return CheckResult("solution", "PASS", f"your network solves the task, {how}.", lines=lines)
 
 
-def check_solution(namespace: Mapping) -> CheckResult:
+def check_solution(namespace: Mapping) -> None:
     """Self-check of the trained `net` (and the reported `sweeps`)."""
-    return run_check("solution", namespace, CHECK_READS["solution"], evaluate_solution)
+    run_check("solution", namespace, CHECK_READS["solution"], evaluate_solution)
 
 
 # ----------------------------------------------------------------------------------------------
