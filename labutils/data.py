@@ -244,6 +244,20 @@ def prepare_mnist(root: Path | None = None) -> MnistSource:
     return MnistSource("download", raw)
 
 
+def mnist_root() -> Path:
+    """The folder to give `torchvision.datasets.MNIST` as `root` (created when missing).
+
+    `data/` in the course repository, /content/data on Colab (see labutils.paths.data_dir).
+    When LABUTILS_DATA_MIRROR names an offline mirror (machines without internet, such as the
+    course's CI), missing raw files are first copied from it, so torchvision's
+    `download=True` finds them and downloads nothing; otherwise torchvision downloads as usual.
+    """
+    root = data_dir(create=True)
+    if os.environ.get(MIRROR_ENV):
+        prepare_mnist(root)
+    return root
+
+
 def mnist_datasets(transform=None, root: Path | None = None):
     """(train, test, source): torchvision MNIST datasets (download=True) after prepare_mnist."""
     from torchvision.datasets import MNIST

@@ -129,12 +129,47 @@ def test_fit_evaluates_metrics_after_each_epoch_in_train_mode_otherwise():
     assert model.training
 
 
-def test_fit_moves_the_model_to_the_requested_device():
+class DeviceProbe(nn.Linear):
+    """A 1->1 linear model that records where it is moved and on which device its inputs are."""
+
+    def __init__(self):
+        super().__init__(1, 1)
+        self.moves: list[torch.device] = []
+        self.input_devices: list[torch.device] = []
+
+    def to(self, *args, **kwargs):
+        self.moves.append(torch.device(args[0] if args else kwargs["device"]))
+        return super().to(*args, **kwargs)
+
+    def forward(self, x):
+        self.input_devices.append(x.device)
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("device", [None, "cpu", torch.device("cpu")])
+def test_fit_moves_the_model_only_when_a_device_is_given(device):
     x, y = line_data(8)
-    model, optimizer = linear_setup()
-    fit(model, TensorBatches(x, y, batch_size=8), nn.MSELoss(), optimizer, 1, device="cpu",
+    torch.manual_seed(0)
+    model = DeviceProbe()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fit(model, TensorBatches(x, y, batch_size=4), nn.MSELoss(), optimizer, 2, device=device,
         progress_bar=False)
-    assert model.weight.device.type == "cpu"
+    assert model.moves == ([] if device is None else [torch.device("cpu")])
+    assert model.input_devices == [torch.device("cpu")] * 4
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_fit_trains_on_the_gpu_from_cpu_data_and_gives_the_cpu_result():
+    x, y = line_data(64)
+    results = {}
+    for device in ("cpu", "cuda"):
+        model, optimizer = linear_setup(lr=0.1)
+        history = fit(model, TensorBatches(x, y, batch_size=16), nn.MSELoss(), optimizer, 20,
+                      device=device, progress_bar=False)
+        assert model.weight.device.type == device
+        assert mean_loss(model, [(x.to(device), y.to(device))], nn.MSELoss()) < 0.05
+        results[device] = history.epoch_losses
+    assert results["cuda"] == pytest.approx(results["cpu"], rel=1e-4, abs=1e-6)
 
 
 @pytest.mark.parametrize("epochs", [0, -1, 2.5, True, "3"])
@@ -323,15 +358,24 @@ def test_tensor_batches_bad_input():
 # ---------------------------------------------------------------- device
 
 
-def test_pick_device():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert pick_device().type == expected
-    assert pick_device("cpu") == torch.device("cpu")
+@pytest.mark.parametrize("has_gpu, expected", [(True, "cuda"), (False, "cpu")])
+def test_pick_device_takes_the_gpu_exactly_when_there_is_one(monkeypatch, has_gpu, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: has_gpu)
+    assert pick_device() == torch.device(expected)
+    assert pick_device("cpu") == torch.device("cpu")  # asking for the CPU always works
+
+
+def test_pick_device_checks_the_gpu_index_and_names(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert pick_device("cuda:0") == torch.device("cuda", 0)
+    with pytest.raises(ValueError, match=r"cuda:3 was asked for but only 1 GPU"):
+        pick_device("cuda:3")
     with pytest.raises(ValueError, match="not a device name"):
         pick_device("gpu")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_pick_device_without_cuda_says_how_to_get_one():
+def test_pick_device_without_cuda_says_how_to_get_one(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no GPU is visible"):
         pick_device("cuda")
