@@ -97,7 +97,8 @@ def execute(
         }
         if sandbox is not None:
             spec["uid"] = sandbox_uid(slot) if os.geteuid() == 0 else None
-            spec["kernel_argv"] = sandbox.command(box, _kernel_argv("/tmp"), slot)
+            spec["kernel_argv"] = sandbox.command(box, _kernel_argv(INSIDE_TMP), slot,
+                                                  state / "bwrap.options")
         else:
             spec["uid"] = None
             spec["kernel_argv"] = _kernel_argv(str(box))

@@ -1,7 +1,7 @@
 """The bubblewrap sandbox a submission's kernel runs in, and the student package it imports.
 
-Inside: the whole file system read-only, the instructor repository, $HOME, /run and the
-submissions' folders hidden (replaced by empty folders), the Python installation and its venv
+Inside: the whole file system read-only, the instructor repository, $HOME, /run, /var/tmp and
+the submissions' folders hidden (replaced by empty folders), the Python installation and its venv
 visible read-only, `/tmp` = the submission's own temporary folder (the only writable place), no
 network (new network namespace: no interfaces but an unconfigured loopback; host Unix sockets
 under /run and /tmp hidden), a new PID namespace and session, killed with its parent. The
@@ -93,25 +93,32 @@ class Sandbox:
     """Files replaced by an empty one (submissions whose folder cannot be hidden)."""
     limits: Limits = field(default_factory=Limits)
 
-    def command(self, box: Path, argv: list[str], slot: int = 0) -> list[str]:
-        """The command line that runs `argv` inside the sandbox with `box` as its /tmp."""
-        mounts = self._mounts(box)
-        args = ["prlimit", *self.limits.prlimit_args(), "--", "bwrap"]
-        args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        args += mounts
-        args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                 "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-                 "--hostname", "sandbox", "--chdir", INSIDE_TMP, "--clearenv"]
+    def command(self, box: Path, argv: list[str], slot: int = 0,
+                options_file: Path | None = None) -> list[str]:
+        """The command line that runs `argv` inside the sandbox with `box` as its /tmp.
+
+        With `options_file` (in a folder the sandbox cannot see), bwrap reads its options from
+        that file, so /proc/1/cmdline inside shows no host path.
+        """
+        options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        options += self._mounts(box)
+        options += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                    "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+                    "--hostname", "sandbox", "--chdir", INSIDE_TMP, "--clearenv"]
         for key, value in self.environment().items():
-            args += ["--setenv", key, value]
+            options += ["--setenv", key, value]
+        inside = ["--"]
         if os.geteuid() == 0:  # run the submission as a user of its own, without capabilities
             uid = str(sandbox_uid(slot))
-            args += ["--cap-add", "CAP_SETUID,CAP_SETGID", "--",
-                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                     "--inh-caps=-all", "--bounding-set=-all", "--"]
-        else:
-            args += ["--"]
-        return args + argv
+            options += ["--cap-add", "CAP_SETUID,CAP_SETGID"]
+            inside += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                       "--inh-caps=-all", "--bounding-set=-all", "--"]
+        limits = ["prlimit", *self.limits.prlimit_args(), "--"]
+        if options_file is None:
+            return [*limits, "bwrap", *options, *inside, *argv]
+        Path(options_file).write_bytes(b"".join(o.encode() + b"\0" for o in options))
+        return [*limits, "/bin/sh", "-c", 'exec bwrap --args 3 "$@" 3<"$0"', str(options_file),
+                *inside, *argv]
 
     def environment(self) -> dict[str, str]:
         venv_bin = str(Path(sys.executable).parent)
@@ -128,7 +135,8 @@ class Sandbox:
     def _mounts(self, box: Path) -> list[str]:
         """Hide and re-expose folders, shallowest first, so a deeper rule wins."""
         home = Path(os.path.expanduser("~"))
-        hide = {instructor_repository(), home, Path("/run"), *self.hidden}
+        hide = {instructor_repository(), home, Path("/run"), Path("/var/tmp"),
+                Path(tempfile.gettempdir()), *self.hidden}
         keep = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
         keep = {p.resolve() for p in keep}
         rules = [(p.resolve(), "hide") for p in hide if p.resolve() != Path("/")]
@@ -142,8 +150,14 @@ class Sandbox:
             if kind == "hide":
                 args += ["--tmpfs", str(path)]
                 read_only += ["--remount-ro", str(path)]
-            else:
-                args += ["--ro-bind", str(path), str(path)]
+                continue
+            hidden_above = [h for h, k in rules if k == "hide" and h in path.parents]
+            if hidden_above:  # bwrap would make the folders in between 0700: make them 0755
+                top = max(hidden_above, key=lambda h: len(h.parts))
+                for parent in reversed(path.parents):
+                    if top in parent.parents:
+                        args += ["--perms", "0755", "--dir", str(parent)]
+            args += ["--ro-bind", str(path), str(path)]
         for path in self.hidden_files:
             if path.exists() and not _inside(path, Path("/tmp")):
                 args += ["--ro-bind", "/dev/null", str(path.resolve())]
