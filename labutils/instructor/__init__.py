@@ -1,2 +1,4 @@
-"""Instructor-only part of labutils: the 1986 reproduction engine, the assignment release tool
-and the grader. The student release never contains this folder (tests/test_release.py checks)."""
+"""Instructor-only part of labutils: the 1986 reproduction engine (rhw1986), the grader
+(grading), the student assignment generator (assignment), the student-release builder (release)
+and the instructor command line (`python -m labutils.instructor`). The student release never
+contains this folder; tests/instructor/test_release.py checks that nothing of it leaks there."""
