@@ -67,7 +67,8 @@ def rule_violations(path: Path) -> list[str]:
 def test_notebooks_are_found():
     names = {p.relative_to(REPO / "notebooks").as_posix() for p in NOTEBOOKS}
     assert "01_autograd.ipynb" in names
-    assert any(name.startswith("instructor/") for name in names)
+    if (REPO / "notebooks" / "instructor").is_dir():  # absent from the student release
+        assert any(name.startswith("instructor/") for name in names)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO).as_posix())
