@@ -175,7 +175,7 @@ def build_cases(subs: Path, decoy: Path, host_port: int, pytest_pid: int):
             f"          pathlib.Path({os.path.expanduser('~')!r}) / '.bash_history',\n"
             f"          pathlib.Path({str(subs)!r}) / 'correct_training.ipynb']:\n"
             "    if p.exists():\n        found.append(str(p))\n"
-            "if 'instructor' in labutils.__file__ or str(repo) + '/labutils' in labutils.__file__:\n"
+            "if 'instructor' in labutils.__file__ or str(repo) in labutils.__file__:\n"
             "    found.append(labutils.__file__)\n"
             + leak_if("found", "instructor files visible")),
         "proc_snooping.ipynb": submission(
@@ -224,7 +224,9 @@ def build_cases(subs: Path, decoy: Path, host_port: int, pytest_pid: int):
             "    try:\n        os.kill(pid, signal.SIGKILL)\n        killed.append(pid)\n"
             "    except OSError:\n        pass\n"
             + leak_if("[p for p in killed if p != os.getppid()]", "signalled outside")
-            + "os.kill(-1, signal.SIGKILL)  # every other process it may signal: its sandbox's\n"
+            + "try:  # every other process it may signal (none: its sandbox holds only itself)\n"
+            "    os.kill(-1, signal.SIGKILL)\n"
+            "except ProcessLookupError:\n    pass\n"
             "os.kill(os.getpid(), signal.SIGKILL)"),
         "pipe_holding.ipynb": submission(
             "import os, subprocess, sys, time\n"
@@ -443,7 +445,7 @@ def test_classmate_graded_after_the_attack_is_unharmed(hostile):
 
 def test_killing_everything_only_kills_its_own_sandbox(hostile):
     g = hostile["grades"]["kills_everything.ipynb"]
-    assert "kernel died" in g.problem and g.status == "graded"
+    assert "kernel died" in g.problem and g.status == "graded", (g.problem, g.errors)
     after = hostile["order"][hostile["order"].index("kills_everything.ipynb") + 1]
     assert hostile["grades"][after].status == "graded"
 

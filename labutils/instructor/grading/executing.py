@@ -326,8 +326,9 @@ def _worker(spec_path: str) -> int:
         client.execute()
     except DeadKernelError:
         problem = "the kernel died (crash, os._exit, a kill or out of memory)"
-    except RuntimeError as err:
-        problem = f"the kernel stopped: {err}"[:300]
+    except RuntimeError as err:  # e.g. "Kernel died before replying to kernel_info"
+        problem = f"the kernel died: {err}"[:300] if "died" in str(err) else (
+            f"the kernel stopped: {err}"[:300])
     except Exception as err:  # a grader failure must still leave a record behind
         problem = f"execution stopped: {type(err).__name__}: {err}"[:300]
     log(end=True, problem=problem)
