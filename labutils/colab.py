@@ -124,6 +124,11 @@ def apply_badges(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository
     else:
         cell = nbformat.v4.new_code_cell(repo.setup_source())
         nb.cells.insert(1, cell)
+    from labutils.figures import point_images_at  # links to images/ follow the repository too
+
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = point_images_at(cell.source, repo)
     return nbformat.writes(nb) != before
 
 
@@ -140,7 +145,9 @@ def badge_problems(nb: nbformat.NotebookNode, relpath: str, repo: CourseReposito
         problems.append(f"expected one Colab setup cell, found {len(setup)}")
     elif setup[0].source != repo.setup_source():
         problems.append("Colab setup cell differs from the configured repository/branch")
-    return problems
+    from labutils.figures import image_link_problems
+
+    return problems + image_link_problems(nb, repo)
 
 
 def all_notebooks(root: Path) -> list[Path]:

@@ -1,21 +1,27 @@
 """The static figures in images/ (computational graphs for lesson 01), drawn reproducibly.
 
-`make images` (`python -m labutils images`) regenerates them and embeds each one into the
-notebooks that show it, as a markdown cell attachment (`![text](attachment:NAME.png)`): the
-notebook then carries its pictures, which render on GitHub, in JupyterLab rooted at notebooks/,
-in VS Code and on Colab, where no images/ folder sits beside the notebook.
+`make images` (`python -m labutils images`) redraws them. A lesson shows one with a markdown link
+to its raw GitHub URL in the course repository, `https://raw.githubusercontent.com/OWNER/REPO/
+BRANCH/images/NAME.png`, which renders on GitHub, on Colab (where no images/ folder sits beside the
+notebook), in VS Code and in JupyterLab rooted at notebooks/. `make badges` writes these URLs from
+[tool.labutils] in pyproject.toml, like the Colab badge, so a fork shows its own copies. (Cell
+attachments would need no network, but Colab does not render them.)
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
-import nbformat
 
 from labutils.paths import repo_root
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from labutils.colab import CourseRepository
 
 _VALUE = {"boxstyle": "circle,pad=0.35", "fc": "#dbe9f6", "ec": "#1f4e79", "lw": 1.5}
 _HIDDEN = {"boxstyle": "circle,pad=0.35", "fc": "#fde2c8", "ec": "#b35806", "lw": 1.5}
@@ -59,47 +65,54 @@ def draw_graph(nodes, backward, title: str, path: Path) -> Path:
     return path
 
 
-ATTACHMENT_LINK = re.compile(r"!\[[^\]]*\]\(attachment:([^)\s]+)")
-"""A markdown image that shows a cell attachment; group 1 is the attachment's name."""
+IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\(\s*)([^)\s]+)")
+"""A markdown image; group 2 is its target."""
+_COURSE_IMAGE = re.compile(
+    r"^(?:(?:\.\./|\./)?images/|https://raw\.githubusercontent\.com/[^/]+/[^/]+/.+/images/)"
+    r"([\w.-]+\.png)$"
+)
 
 
-def attach_images(notebooks: list[Path], folder: Path) -> list[Path]:
-    """Embed images/NAME into every markdown cell that shows `attachment:NAME`; return the
-    notebooks that changed (the others are not rewritten)."""
-    changed = []
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        touched = False
-        for cell in nb.cells:
-            if cell.cell_type != "markdown":
-                continue
-            for name in ATTACHMENT_LINK.findall(cell.source):
-                image = folder / name
-                if not image.is_file():
-                    continue  # an attachment not drawn here (pasted by hand): leave it alone
-                bundle = {"image/png": base64.b64encode(image.read_bytes()).decode("ascii")}
-                if cell.get("attachments", {}).get(name) != bundle:
-                    cell.setdefault("attachments", {})[name] = bundle
-                    touched = True
-        if touched:
-            nbformat.write(nb, str(path))
-            changed.append(path)
-    return changed
+def image_url(repo: CourseRepository, name: str) -> str:
+    """The raw GitHub URL of images/`name` in the course repository `repo`."""
+    return f"https://raw.githubusercontent.com/{repo.slug}/{repo.branch}/images/{name}"
+
+
+def course_image_name(target: str) -> str | None:
+    """'x.png' when a link target shows images/x.png (a relative path or any raw GitHub URL)."""
+    match = _COURSE_IMAGE.match(target)
+    return match.group(1) if match else None
+
+
+def point_images_at(source: str, repo: CourseRepository) -> str:
+    """Markdown `source` with every link to images/NAME.png rewritten to `repo`'s raw URL."""
+
+    def rewrite(match: re.Match) -> str:
+        name = course_image_name(match.group(2))
+        return match.group(1) + (image_url(repo, name) if name else match.group(2))
+
+    return IMAGE_LINK.sub(rewrite, source)
+
+
+def image_link_problems(nb: nbformat.NotebookNode, repo: CourseRepository) -> list[str]:
+    """Links to images/ that do not use `repo`'s raw URL (what `make badges` fixes)."""
+    return [
+        f"image link {target} should be {image_url(repo, name)}"
+        for cell in nb.cells if cell.cell_type == "markdown"
+        for target in (m.group(2) for m in IMAGE_LINK.finditer(cell.source))
+        if (name := course_image_name(target)) and target != image_url(repo, name)
+    ]
 
 
 def make_images(folder: Path | None = None) -> list[Path]:
-    """Write every figure of images/ and return their paths; with the default folder, also
-    refresh the notebooks' attachments of them (and return the notebooks rewritten)."""
-    notebooks: list[Path] = []
+    """Write every figure of images/ and return their paths."""
     if folder is None:
         root = repo_root()
         if root is None:
             raise FileNotFoundError("Run inside the course repository or pass a folder.")
         folder = root / "images"
-        notebooks = sorted(p for p in (root / "notebooks").rglob("*.ipynb")
-                           if not p.name.startswith("."))
     folder = Path(folder)
-    written = [
+    return [
         draw_graph(
             [("$x$", "value"), ("$f$", "function"), ("$g$", "function"), ("$y$", "value")],
             [(3, 0, r"$\frac{dy}{dx} = g'(f(x))\,f'(x)$")],
@@ -114,4 +127,3 @@ def make_images(folder: Path | None = None) -> list[Path]:
             folder / "graph_composition_hidden.png",
         ),
     ]
-    return written + attach_images(notebooks, folder)
