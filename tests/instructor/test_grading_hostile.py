@@ -29,7 +29,6 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from labutils.instructor.grading import Limits, grade_all, write_csv
 from labutils.instructor.grading.reporting import POINTS
 from labutils.instructor.grading.sandbox import (
-    SANDBOX_UID_BASE,
     instructor_repository,
     student_package,
 )
@@ -275,8 +274,8 @@ def folder_state(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def sandbox_processes() -> list[str]:
-    """Processes running as any sandbox user id (there must be none after grading)."""
+def sandbox_processes(uids: set[int]) -> list[str]:
+    """Processes running as the batch's sandbox user ids (there must be none after grading)."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -284,7 +283,7 @@ def sandbox_processes() -> list[str]:
         except OSError:
             continue
         uid = int(text.split("Uid:")[1].split()[0])
-        if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + 16:
+        if uid in uids:
             found.append(status.parent.name)
     return found
 
@@ -318,7 +317,8 @@ def hostile(monkeypatch_module, tmp_path_factory):
                            TOTAL_TIMEOUT, echo=lambda text: print(text, file=printed),
                            jobs=JOBS, limits=LIMITS)
         seconds = time.perf_counter() - start
-        left = sandbox_processes()
+        uids = {g.uid for g in grades if g.uid is not None}
+        left = sandbox_processes(uids)
         time.sleep(1.5)  # a detached writer that survived would write by now
         yield {
             "grades": {g.submission.name: g for g in grades}, "order": list(cases),
@@ -362,6 +362,8 @@ def test_nothing_outside_the_sandbox_changed(hostile):
 
 def test_every_case_gets_a_row_in_order_and_no_attack_leaked(hostile):
     assert list(hostile["grades"]) == hostile["order"]
+    if os.geteuid() == 0:  # one user id per job, none shared with another grading run
+        assert len({g.uid for g in hostile["grades"].values() if g.uid}) == JOBS
     assert len(hostile["order"]) >= 20
     for grade in hostile["grades"].values():
         assert grade.sandbox == "bwrap" and len(grade.sha256) == 64

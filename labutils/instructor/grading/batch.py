@@ -3,6 +3,7 @@ submission in its own sandbox (`jobs` at a time) and judge what it handed over."
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import secrets
@@ -36,8 +37,10 @@ from labutils.instructor.grading.reporting import POINTS, UNSAFE, Grade, format_
 from labutils.instructor.grading.sandbox import (
     Limits,
     Sandbox,
+    acquire_slot,
     check_available,
     hide_submissions,
+    sandbox_uid,
     student_package,
 )
 
@@ -62,6 +65,8 @@ def grade_submission(
         raise ValueError("no sandbox given: pass unsafe=True to run a submission without one")
     grade = Grade(source.path, sha256=source.sha256,
                   sandbox=UNSAFE if sandbox is None and unsafe else "bwrap")
+    if sandbox is not None and os.geteuid() == 0:
+        grade.uid = sandbox_uid(slot)
     try:
         submission, notes = read_submission(source)
     except SubmissionError as err:
@@ -218,8 +223,11 @@ def grade_all(
                 cpu_seconds=max(total_timeout + 5, 10)))
             hide_submissions(sandbox, [i.path for i in inputs])
     slots: queue.Queue[int] = queue.Queue()
-    for slot in range(max(1, jobs)):
+    locks = []
+    for _ in range(max(1, jobs)):
+        slot, lock = acquire_slot() if sandbox is not None else (0, None)
         slots.put(slot)
+        locks.append(lock)
 
     def one(source: InputFile) -> Grade:
         slot = slots.get()
@@ -234,8 +242,13 @@ def grade_all(
             slots.put(slot)
 
     grades = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for grade in pool.map(one, inputs):
-            grades.append(grade)
-            echo(format_grade(grade))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for grade in pool.map(one, inputs):
+                grades.append(grade)
+                echo(format_grade(grade))
+    finally:
+        for lock in locks:
+            if lock is not None:
+                os.close(lock)
     return grades

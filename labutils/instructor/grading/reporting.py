@@ -63,6 +63,8 @@ class Grade:
     points: dict[str, int] = field(default_factory=dict)
     words: int = 0
     unfilled: int = 0
+    uid: int | None = None
+    """The user id the submission ran as (when the grader is root); not in the CSV."""
 
     @property
     def runs_clean(self) -> bool:

@@ -13,6 +13,7 @@ student part of the package (labutils/ without labutils/instructor), never from 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import hashlib
 import os
 import shutil
@@ -30,8 +31,12 @@ INSIDE_TMP = "/tmp"
 INSIDE_STUDENT_PACKAGE = "/tmp/.labutils-student"
 """Where the installed student package appears (read-only), first on PYTHONPATH."""
 SANDBOX_UID_BASE = 61000
-"""Submissions run as uid/gid SANDBOX_UID_BASE + slot (a distinct id per concurrent job), so
-the process-count limit and signals are per submission (only when the grader runs as root)."""
+"""Submissions run as uid/gid SANDBOX_UID_BASE + slot, a slot held by one job of one grading
+run at a time (a lock file per slot), so the process-count limit and the final kill are per
+submission, even with several grading runs on one machine (only when the grader is root)."""
+SLOT_LOCKS = Path("/tmp")
+"""Where the slot lock files live (fixed, whatever TMPDIR says, so every run sees them)."""
+MAX_SLOTS = 4096
 
 
 class SandboxUnavailable(RuntimeError):
@@ -168,6 +173,20 @@ class Sandbox:
 
 def sandbox_uid(slot: int) -> int:
     return SANDBOX_UID_BASE + slot
+
+
+def acquire_slot() -> tuple[int, int]:
+    """A free slot and the open lock-file descriptor that holds it (close it to release)."""
+    for slot in range(MAX_SLOTS):
+        path = SLOT_LOCKS / f".labutils-grading-slot-{slot}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return slot, fd
+    raise SandboxUnavailable(f"all {MAX_SLOTS} sandbox slots are in use")
 
 
 def _inside(path: Path, folder: Path) -> bool:
