@@ -374,8 +374,18 @@ def test_every_notebook_points_at_the_student_repository(tree):
         assert f"git+{STUDENT_REPO.url}@{STUDENT_REPO.branch}" in text
         instructor = colab.read_course_repository(REPO / "pyproject.toml")
         if instructor.url != STUDENT_REPO.url:
-            assert f"github/{instructor.slug}/blob/" not in text, path.name
+            assert f"/{instructor.slug}/" not in text, path.name  # badges, images
             assert f"git+{instructor.url}@" not in text, path.name
+
+
+def test_images_link_files_the_student_repository_holds(tree):
+    """Colab shows a notebook without its repository: images come from the published tree."""
+    prefix = f"https://raw.githubusercontent.com/{STUDENT_REPO.slug}/{STUDENT_REPO.branch}/"
+    for path in (tree / "notebooks").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for url in re.findall(r"https://raw\.githubusercontent\.com/[^)\s\"'>]+", cell.source):
+                assert url.startswith(prefix), f"{path.name}: {url}"
+                assert (tree / url.removeprefix(prefix)).is_file(), f"{path.name}: {url}"
 
 
 def test_student_pyproject_packages_only_the_student_part(tree):
