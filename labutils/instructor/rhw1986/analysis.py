@@ -71,13 +71,13 @@ def classify_failure(
 ) -> str:
     """Why a run did not reach its criterion: one of FAILURE_LABELS.
 
-    `errors` is E after 0, 1, ..., n weight changes (RunResult.errors). "improving": E fell by
+    `errors` is E after 0, 1, ..., n weight changes (TrainingRun.errors). "improving": E fell by
     more than IMPROVING_DROP over the last 20% of the run; "plateau": every output says
     "not symmetric"; "local_minimum": stuck with some outputs on the other side; "diverged": not
     finite.
     """
     if len(errors) == 0:
-        raise ValueError("errors is empty; pass the run's error history (RunResult.errors)")
+        raise ValueError("errors is empty; pass the run's error history (TrainingRun.errors)")
     w = {key: value[None] for key, value in as_weights(weights).items()}
     n = len(errors) - 1
     finite = torch.stack([torch.isfinite(w[k]).flatten(1).all(1) for k in WEIGHT_KEYS]).all(0)
