@@ -58,7 +58,8 @@ Weights = dict[str, torch.Tensor]
 # Reading weights
 
 
-def _shapes(hidden: int) -> dict[str, tuple[int, ...]]:
+def weight_shapes(hidden: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each weight tensor of a 6-h-1 network with `hidden` hidden units."""
     return {
         "hidden.weight": (hidden, N_INPUTS),
         "hidden.bias": (hidden,),
@@ -90,7 +91,7 @@ def check_weights(weights: Mapping[str, torch.Tensor], batched: bool = False) ->
         want = "(S, h, 6)" if batched else "(h, 6)"
         raise ValueError(f"hidden.weight: expected shape {want} with h >= 1, got {first}")
     hidden = first[lead]
-    for key, shape in _shapes(hidden).items():
+    for key, shape in weight_shapes(hidden).items():
         got = tuple(torch.as_tensor(weights[key]).shape)
         if got != first[:lead] + shape:
             raise ValueError(f"{key}: expected shape {first[:lead] + shape}, got {got}")
@@ -390,4 +391,5 @@ __all__ = [
     "many_network_facts",
     "network_facts",
     "network_outputs",
+    "weight_shapes",
 ]

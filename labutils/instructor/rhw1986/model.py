@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from labutils.instructor.rhw1986.dataset import N_INPUTS
-from labutils.network_facts import WEIGHT_KEYS, check_weights, network_outputs
+from labutils.network_facts import WEIGHT_KEYS, check_weights, network_outputs, weight_shapes
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 """Hidden-unit nonlinearities on offer; the paper's units are logistic ("sigmoid")."""
@@ -38,16 +38,6 @@ def hidden_activation(name: str):
     return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[
         check_activation(name)
     ]
-
-
-def weight_shapes(hidden: int) -> dict[str, tuple[int, ...]]:
-    """The shape of each weight tensor of a network with `hidden` hidden units."""
-    return {
-        "hidden.weight": (hidden, N_INPUTS),
-        "hidden.bias": (hidden,),
-        "output.weight": (1, hidden),
-        "output.bias": (1,),
-    }
 
 
 def seed_for(seed: int, index: int) -> int:
