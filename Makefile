@@ -37,7 +37,10 @@ $(STAMP): $(LOCK) pyproject.toml
 	         "Python that pyproject.toml's requires-python accepts, with venv; pick one with" \
 	         "e.g. make setup PYTHON=python3.12" >&2; exit 1; }
 	@echo "Installing labutils and the pinned course environment into $(VENV) (first time: a few minutes)..."
-	$(PY) -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(LOCK) -e ".[dev]" || { \
+	    echo "Installing into $(VENV) failed (see above). If it was made with another Python" \
+	         "than the course supports, start afresh: make clean-venv setup PYTHON=python3.12" >&2; \
+	    exit 1; }
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course .venv)" >/dev/null
 	@touch $(STAMP)
 
