@@ -6,7 +6,6 @@ These tests ship with the student tree: they use only the student package.
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 from contextlib import redirect_stdout
@@ -76,7 +75,7 @@ def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None =
 
 def sequential_solution(seed: int = 0, max_sweeps: int = 5000, dtype=torch.float64,
                         init: bool = True, zero_grad: bool = True) -> dict:
-    """nn.Sequential, torch.optim.SGD, nn.MSELoss(reduction="sum") / 2, a state_dict copy."""
+    """nn.Sequential, torch.optim.SGD, nn.MSELoss(reduction="sum") / 2, cloned tensors."""
     torch.manual_seed(seed)
     codes = torch.arange(64)
     inputs = ((codes[:, None] >> torch.arange(5, -1, -1)) & 1).to(dtype)
@@ -87,17 +86,17 @@ def sequential_solution(seed: int = 0, max_sweeps: int = 5000, dtype=torch.float
         with torch.no_grad():
             for p in net.parameters():
                 p.uniform_(-0.3, 0.3)
-    initial_weights = copy.deepcopy(net.state_dict())
+    initial_weights = {name: p.detach().clone() for name, p in net.state_dict().items()}
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     loss = nn.MSELoss(reduction="sum")
     errors = []
     for _ in range(max_sweeps):
-        outputs = net(inputs)
-        if ((outputs - targets).abs() < 0.5).all():
+        y = net(inputs)
+        if ((y - targets).abs() < 0.5).all():
             break
         if zero_grad:
             optimizer.zero_grad()
-        E = loss(outputs, targets) / 2
+        E = loss(y, targets) / 2
         errors.append(E.item())
         E.backward()
         optimizer.step()

@@ -29,6 +29,7 @@ from torch import nn
 from labutils.checks import _rule
 from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights, tensors_of
 from labutils.checks._report import RESULTS, CheckResult, Problem, run_check
+from labutils.paper1986 import PAPER_SWEEPS
 
 CHECK_READS: dict[str, tuple[str, ...]] = {
     "dataset": ("inputs", "targets"),
@@ -40,9 +41,6 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
 
 INIT_RANGE = 0.3
 """The paper's range for every initial weight and bias: uniform in [-INIT_RANGE, INIT_RANGE]."""
-
-PAPER_SWEEPS = 1425
-"""Sweeps the paper's network took (caption of Figure 1); shown beside the student's count."""
 
 _TORCH_DEFAULT = {"hidden.weight": 6 ** -0.5, "hidden.bias": 6 ** -0.5,
                   "output.weight": 2 ** -0.5, "output.bias": 2 ** -0.5}
