@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 from argparse import Namespace
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -41,9 +40,9 @@ from labutils.instructor.grading import (
     summary_table,
     write_csv,
 )
+from labutils.instructor.grading.sandbox import sandbox_problem
 
-NO_BWRAP = "" if shutil.which("bwrap") else (
-    "SANDBOX TESTS SKIPPED: bwrap is not installed (apt-get install bubblewrap)")
+NO_BWRAP = sandbox_problem()
 needs_bwrap = pytest.mark.skipif(bool(NO_BWRAP), reason=NO_BWRAP)
 
 REPO = CourseRepository("https://github.com/owner/course", "main")
@@ -350,3 +349,151 @@ def test_read_submission_reasons(tmp_path):
     path.write_text(json.dumps(bad))
     nb, notes = read_submission(path)
     assert any("validation" in note for note in notes)
+
+
+# -- refusing to run unsandboxed, and saying so when told to ----------------------------------
+
+
+def test_grade_refuses_without_bwrap_unless_told_so(tmp_path, monkeypatch):
+    from labutils.instructor.grading import SandboxUnavailable
+    from labutils.instructor.grading import sandbox as sandbox_module
+
+    nbformat.write(submission(), tmp_path / "correct.ipynb")
+    monkeypatch.setattr(sandbox_module.shutil, "which", lambda name: None)
+    with pytest.raises(SandboxUnavailable, match="--unsafe-no-sandbox"):
+        grade_all([tmp_path / "correct.ipynb"], RELEASE, echo=lambda text: None)
+
+
+def test_unsafe_mode_says_so_in_every_row(tmp_path):
+    nbformat.write(submission(), tmp_path / "correct.ipynb")
+    (tmp_path / "bad.ipynb").write_text("{")
+    printed = io.StringIO()
+    grades = grade_all([tmp_path / "correct.ipynb", tmp_path / "bad.ipynb"], RELEASE,
+                       CELL_TIMEOUT, TOTAL_TIMEOUT, unsafe_no_sandbox=True,
+                       echo=lambda text: print(text, file=printed))
+    assert grades[0].feedback == {"answer": "PASS"}
+    for grade in grades:
+        assert grade.sandbox.startswith("NONE (--unsafe-no-sandbox")
+        assert grade.row()["sandbox"].startswith("NONE")
+    rows = [line.split() for line in printed.getvalue().splitlines()]
+    assert sum(row[:3] == ["sandbox", "NONE", "(--unsafe-no-sandbox:"] for row in rows) == 2
+
+
+# -- judging data without a kernel ------------------------------------------------------------
+
+
+def saved(data) -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(data, buffer)
+    return buffer.getvalue()
+
+
+def student_run(sweeps: int, rule: str = "paper"):
+    """The data a student's float32 training would hand over (`rule`: paper, mean, no_momentum)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(5)
+    x = torch.tensor([[(i >> (5 - b)) & 1 for b in range(6)] for i in range(64)],
+                     dtype=torch.float32)
+    d = (x == x.flip(1)).all(1).float()
+    hidden, output = nn.Linear(6, 2), nn.Linear(2, 1)
+    params = [*hidden.parameters(), *output.parameters()]
+    for p in params:
+        nn.init.uniform_(p, -0.3, 0.3)
+    state = lambda: {"hidden.weight": hidden.weight, "hidden.bias": hidden.bias,  # noqa: E731
+                     "output.weight": output.weight, "output.bias": output.bias}
+    data = {f"initial/{k}": v.detach().double().clone() for k, v in state().items()}
+    opt = torch.optim.SGD(params, lr=0.1, momentum=0.0 if rule == "no_momentum" else 0.9)
+    errors = []
+    for _ in range(sweeps):
+        opt.zero_grad()
+        y = torch.sigmoid(output(torch.sigmoid(hidden(x))))[:, 0]
+        errors.append(0.5 * ((y - d) ** 2).sum().item())
+        loss = 0.5 * ((y - d) ** 2).mean() if rule == "mean" else 0.5 * ((y - d) ** 2).sum()
+        loss.backward()
+        opt.step()
+    data.update({f"final/{k}": v.detach().double().clone() for k, v in state().items()})
+    data.update({"inputs": x.double(), "targets": d.double(), "sweeps": torch.tensor(sweeps),
+                 "errors": torch.tensor(errors, dtype=torch.float64)})
+    return data
+
+
+def test_replay_accepts_float32_training_by_the_paper_rule():
+    from labutils.instructor.grading import judge
+
+    verdict = judge(saved(student_run(120)))
+    assert verdict.replay == "matches" and verdict.data_ok and verdict.sweeps == 120
+    assert verdict.problems == [] and verdict.findings == []
+
+
+@pytest.mark.parametrize("rule", ["mean", "no_momentum"])
+def test_replay_catches_another_rule(rule):
+    from labutils.instructor.grading import judge
+
+    verdict = judge(saved(student_run(60, rule)))
+    assert verdict.replay.startswith("differs: error at sweep "), verdict.replay
+
+
+def test_replay_catches_typed_numbers_and_shuffled_data():
+    import torch
+
+    from labutils.instructor.grading import judge
+
+    data = student_run(40)
+    data["sweeps"] = torch.tensor(1425)
+    assert "40 errors recorded" in judge(saved(data)).replay
+    data = student_run(40)
+    data["final/hidden.bias"] = data["final/hidden.bias"] + 0.5
+    assert judge(saved(data)).replay.startswith("differs: final hidden.bias")
+    data = student_run(5)
+    order = torch.randperm(64)
+    data["inputs"], data["targets"] = data["inputs"][order], data["targets"][order]
+    assert judge(saved(data)).data_ok  # any order of the 64 cases
+    data["targets"] = 1 - data["targets"]
+    assert not judge(saved(data)).data_ok
+
+
+def test_load_data_refuses_objects_and_bad_entries():
+    import torch
+
+    from labutils.instructor.grading.replay import load_data
+
+    assert load_data(None, "the collection cell wrote no data") == (
+        {}, ["the collection cell wrote no data"])
+    assert "weights_only" in load_data(saved({"x": Grade(Path("a"))}))[1][0]
+    assert load_data(b"garbage")[1][0].startswith("data rejected")
+    data, problems = load_data(saved({"sweeps": torch.tensor(3), "errors": [1.0],
+                                      "inputs": torch.zeros(64, 6, dtype=torch.float64),
+                                      7: torch.zeros(1)}))
+    assert set(data) == {"sweeps", "inputs"}
+    assert problems == ["errors: not a plain tensor", "unexpected entry '7' ignored"]
+
+
+# -- markers and spreadsheet safety, without a kernel ----------------------------------------
+
+
+def test_markers_count_only_where_the_release_cell_has_them():
+    release = nbformat.from_dict(json.loads(json.dumps(RELEASE)))
+    release.cells.insert(1, new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint(1)"))
+    release.cells.insert(2, new_code_cell("print(2)", metadata={"tags": ["skip-execution"]}))
+    nb = nbformat.from_dict(json.loads(json.dumps(release)))
+    nb.cells.append(new_code_cell("# NBVAL_SKIP\nraise ValueError()",
+                                  metadata={"tags": ["skip-execution"]}))
+    prepared = prepare(nb, release)
+    assert 1 in prepared.ignored and prepared.skipped == [2]  # (and the Colab setup cell)
+    assert prepared.not_honoured == [f"cell {len(nb.cells)}"]
+    assert "raise ValueError" in prepared.nb.cells[len(nb.cells) - 1].source  # it runs
+    assert all("tags" not in cell.metadata for cell in prepared.nb.cells)
+
+
+def test_spreadsheet_safe_and_one_line():
+    from labutils.instructor.grading.reporting import one_line, spreadsheet_safe
+
+    for value in ("=1+2", "+1", "-1", "@SUM(A1)"):
+        assert spreadsheet_safe(value) == "'" + value
+    assert spreadsheet_safe("a\nb\r\nc") == "a b c"
+    assert one_line("x\n\n=y\u2028z") == "x =y z"
+    assert spreadsheet_safe("cell 2: ok") == "cell 2: ok"

@@ -86,6 +86,15 @@ def check_available() -> None:
             "namespaces may be disabled. Pass --unsafe-no-sandbox to grade without one")
 
 
+def sandbox_problem() -> str:
+    """Why sandboxed grading cannot run here, as a loud line ('' when it can)."""
+    try:
+        check_available()
+    except (SandboxUnavailable, OSError, subprocess.SubprocessError) as err:
+        return f"SANDBOX TESTS SKIPPED: {err}"
+    return ""
+
+
 @dataclass
 class Sandbox:
     """How to start a sandboxed kernel for the submissions of one grading run."""
