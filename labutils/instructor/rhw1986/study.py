@@ -131,5 +131,5 @@ class StudyResult:
         return (
             f"{s['solved']}/{s['seeds']} solved ({100 * s['success_rate']:.1f}%, 95% CI "
             f"{100 * s['ci_low']:.1f}-{100 * s['ci_high']:.1f}%), "
-            f"median sweeps {s['median_sweeps']:.0f}"
+            + (f"median sweeps {s['median_sweeps']:.0f}" if s["solved"] else "median sweeps -")
         )
