@@ -232,8 +232,8 @@ class NetworkFacts:
         out = [
             f"[{mark[self.solves]}] solves the task: every output within 0.5 of its target "
             f"({'yes' if self.within_half else 'no'}, largest miss {self.max_miss:.3f}) and "
-            f"E = {self.error:.3f} below {self.error_bound:.2f} (the error of the best "
-            "constant answer)",
+            f"E = {self.error:.3f} {'below' if self.error < self.error_bound else 'not below'} "
+            f"{self.error_bound:.2f} (the error of the best constant answer)",
             f"[{mark[self.mirror_antisymmetric]}] mirror anti-symmetric: every used hidden "
             "unit gives the two inputs of each mirror pair opposite weights "
             f"(|w + mirror(w)|/|w| <= {self.antisymmetry_tol:g})",
@@ -298,7 +298,7 @@ def _measure(
     nonzero = (smallest >= margin) & (largest <= symmetric_tol) & ~degenerate
     pairs = (w1[..., :3].abs() + w1[..., 3:].flip(-1).abs()) / 2  # outer, middle, inner
     ordered = pairs.sort(-1).values
-    defined = ordered[..., 0] > DEGENERATE_TOL
+    defined = (ordered[..., 0] > DEGENERATE_TOL) & torch.isfinite(ordered).all(-1)
     ratios = ordered / ordered[..., :1].where(defined[..., None], torch.ones_like(ordered[..., :1]))
     h = w1.shape[1]
     if h >= 2:

@@ -216,6 +216,17 @@ def test_many_network_facts_matches_one_at_a_time():
         assert many.smallest_asymmetric_sum == pytest.approx(one.smallest_asymmetric_sum, abs=1e-12)
 
 
+def test_non_finite_weights_are_judged_not_crashed_on():
+    w = paper_weights()
+    w["hidden.weight"][0, 0] = float("nan")
+    facts = network_facts(w)
+    assert not facts.solves and not facts.paper_reason and facts.ratios[0] is None
+    w = paper_weights()
+    w["output.bias"][0] = float("inf")
+    facts = network_facts(w)
+    assert not facts.solves and not facts.within_half and "not below" in facts.lines()[0]
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 
