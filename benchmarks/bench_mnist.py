@@ -65,8 +65,23 @@ def floor_prebatched(batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
             optimizer.step()
 
 
+THREADS = 1
+"""Torch threads for all three ways. This MLP's matrices are too small to gain from a second
+thread, and on a busy 2-core machine OpenMP threads waiting for each other made every way many
+times slower (5 epochs of the floor: 49 s with 2 threads under load, about 0.5 s alone)."""
+
+
 def run(repeats: int = 5, batch_size: int = BATCH) -> list[Row]:
-    """Time the three ways in one run: fast path vs DataLoader, and fast path vs the floor."""
+    """Time the three ways in one run, with THREADS torch threads (restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        return _run(repeats, batch_size)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(repeats: int, batch_size: int) -> list[Row]:
     train, _, _ = mnist_datasets(mnist_transform())
     images, labels = normalized_images(train)
     prebatched = [(images[i:i + batch_size], labels[i:i + batch_size])
@@ -75,7 +90,8 @@ def run(repeats: int = 5, batch_size: int = BATCH) -> list[Row]:
     ours_s, _ = median_time(lambda: ours_fast_path(images, labels, batch_size),
                             repeats=repeats, warmup=1)
     floor_s, _ = median_time(lambda: floor_prebatched(prebatched), repeats=repeats, warmup=1)
-    what = f"MNIST MLP, {EPOCHS} epochs on {len(train):,} images, batch {batch_size}"
+    what = (f"MNIST MLP, {EPOCHS} epochs on {len(train):,} images, batch {batch_size}, "
+            f"{THREADS} thread")
     return [
         Row(what, "DataLoader + ToTensor + Normalize (lesson 04)", base_s, ours_s, repeats,
             target=">= 20x"),
