@@ -182,6 +182,7 @@ def test_correct_submission(batch):
     assert g.feedback == {"answer": "PASS"}
     assert g.sweeps == "?" and g.replay.startswith("not done")  # no training data
     assert g.sandbox == "bwrap" and len(g.sha256) == 64
+    assert g.points["runs"] == 1 and g.points["reproduced"] == 1 and g.total == 2
     assert g.words == len(REPORT.split()) and g.unfilled == 0
 
 

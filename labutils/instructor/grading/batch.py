@@ -117,7 +117,7 @@ def grade_submission(
     grade.points = {
         "runs": POINTS["runs"] * grade.runs_clean,
         "reproduced": POINTS["reproduced"] * (executed is not None and not grade.differ
-                                              and not run.problem),
+                                              and not run.problem and not grade.unexecuted),
         "data": POINTS["data"] * verdict.data_ok,
         "replay": POINTS["replay"] * trained,
         "solves": POINTS["solves"] * bool(trained and facts is not None and facts.solves),

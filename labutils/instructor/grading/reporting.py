@@ -13,7 +13,7 @@ from pathlib import Path
 
 POINTS: dict[str, int] = {
     "runs": 1,  # executes top to bottom in the grader's sandbox without error or timeout
-    "reproduced": 1,  # the stored outputs are what the grader's run prints
+    "reproduced": 1,  # every code cell stored run, and its outputs are what the grader's run prints
     "data": 1,  # inputs/targets are the 64 cases of the task
     "replay": 3,  # errors and final weights are what the paper's rule gives from the initial ones
     "solves": 2,  # network_facts: every case within 0.5 and E below the constant answer's
