@@ -43,7 +43,8 @@ def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None =
     changes = [torch.zeros_like(p) for p in params]
 
     def forward(x):
-        return torch.sigmoid(torch.sigmoid(x @ W1 + b1) @ W2 + b2)[:, 0]
+        y = torch.sigmoid(torch.sigmoid(x @ W1 + b1) @ W2 + b2)
+        return y if bug == "targets broadcast" else y[:, 0]  # (64, 1) - (64,) is (64, 64)
 
     def change_weights():
         with torch.no_grad():
@@ -57,7 +58,7 @@ def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None =
     reduction = "mean" if bug == "mean instead of sum" else "sum"
     for _ in range(max_sweeps):
         y = forward(inputs)
-        if ((y - targets).abs() < 0.5).all():
+        if ((y.flatten() - targets).abs() < 0.5).all():
             break
         if bug == "per-case updates":
             errors.append(0.5 * float(((y - targets) ** 2).sum().detach()))
@@ -65,7 +66,10 @@ def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None =
                 (0.5 * F.mse_loss(forward(x[None]), d[None], reduction="sum")).backward()
                 change_weights()
             continue
-        E = 0.5 * F.mse_loss(y, targets, reduction=reduction)
+        if bug == "targets broadcast":
+            E = 0.5 * ((y - targets) ** 2).sum()
+        else:
+            E = 0.5 * F.mse_loss(y, targets, reduction=reduction)
         errors.append(E.item())
         E.backward()
         change_weights()
@@ -203,6 +207,7 @@ def test_named_layers_module_is_read_like_sequential(seed0_run):
     ("no momentum", checks.check_training, "mistake: no momentum"),
     ("per-case updates", checks.check_training, "mistake: per-case updates"),
     ("no zero_grad", checks.check_training, "mistake: gradients pile up"),
+    ("targets broadcast", checks.check_training, "mistake: targets broadcast"),
     ("init in [0, 1]", checks.check_network, "all 17 initial values are >= 0"),
 ])
 def test_classic_mistakes_get_a_specific_fail(bug, check, expected):

@@ -334,12 +334,12 @@ def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
         return Problem("your errors are one sweep late: errors[t] is E after the t-th weight "
                        "change.", "record E before each weight change, starting from the "
                        "initial weights.")
-    for rule in _rule.MISTAKES:
-        if rule.per_case:
-            _, running = _rule.replay(w, k, rule, order)
-            if _first_miss(e, running, rtol) is None:
-                return Problem("your errors match the paper's rule with this mistake: "
-                               f"{rule.name}.", rule.hint)
+    for rule in _rule.MISTAKES:  # mistakes that also change the error recorded first
+        if rule.per_case or rule.broadcast:
+            for series in _rule.replay(w, k, rule, order):
+                if _first_miss(e, series, rtol) is None:
+                    return Problem("your errors match the paper's rule with this mistake: "
+                                   f"{rule.name}.", rule.hint)
     if miss == 0:
         return Problem(
             f"errors[0] = {float(e[0]):.6g}, but the paper's E of `initial_weights` is "
