@@ -13,6 +13,8 @@ Who runs where:
   the grader (parent-death signal);
 - the kernel runs inside bwrap (see sandbox.py) and dies with the worker (--die-with-parent;
   the whole PID namespace goes when its first process does).
+For debugging the grader: LABUTILS_GRADE_KEEP=1 keeps the temporary folders (state/worker.log,
+state/progress.jsonl), LABUTILS_GRADE_LOG=10 makes nbclient log at debug level.
 """
 
 from __future__ import annotations
