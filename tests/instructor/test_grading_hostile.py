@@ -30,11 +30,11 @@ from labutils.instructor.grading import Limits, grade_all, write_csv
 from labutils.instructor.grading.reporting import POINTS
 from labutils.instructor.grading.sandbox import (
     instructor_repository,
+    sandbox_problem,
     student_package,
 )
 
-NO_BWRAP = "" if shutil.which("bwrap") else (
-    "SANDBOX TESTS SKIPPED: bwrap is not installed (apt-get install bubblewrap)")
+NO_BWRAP = sandbox_problem()
 JOBS = 2
 LIMITS = Limits(memory_bytes=4 * 2**30, cpu_seconds=90, processes=96, file_bytes=64 * 2**20)
 CELL_TIMEOUT, TOTAL_TIMEOUT = 30, 120
