@@ -10,7 +10,6 @@ Run alone: `python -m benchmarks.bench_grading [--repeats N]`.
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import tempfile
 import time
@@ -53,21 +52,12 @@ def _notebook(cells: list[str]) -> nbformat.NotebookNode:
     return nb
 
 
-def _cpu() -> float:
-    """CPU seconds of finished child processes (worker, kernel, bwrap and theirs)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _grade(paths: list[Path], unsafe: bool, jobs: int = 1, total: int = 600,
-           cpu: list | None = None) -> tuple[float, list]:
+def _grade(paths: list[Path], unsafe: bool, jobs: int = 1, total: int = 600) -> tuple[float, list]:
     from labutils.instructor.grading import grade_all
 
-    start, cpu_start = time.perf_counter(), _cpu()
+    start = time.perf_counter()
     grades = grade_all(paths, RELEASE, cell_timeout=300, total_timeout=total,
                        echo=lambda text: None, jobs=jobs, unsafe_no_sandbox=unsafe)
-    if cpu is not None:
-        cpu.append(_cpu() - cpu_start)
     return time.perf_counter() - start, grades
 
 
@@ -84,12 +74,12 @@ def run(repeats: int = 3) -> tuple[list[Row], dict]:
         nbformat.write(_notebook([CORRECT]), correct)
         many = folder / "many.ipynb"
         nbformat.write(_notebook([f"x{i} = {i}" for i in range(3000)]), many)
-        plain, boxed, plain_cpu, boxed_cpu = [], [], [], []
+        plain, boxed = [], []
         for _ in range(repeats):  # alternate, so both see the same load
-            seconds, grades = _grade([correct], unsafe=True, cpu=plain_cpu)
+            seconds, grades = _grade([correct], unsafe=True)
             plain.append(seconds)
             assert grades[0].replay == "matches", grades[0].replay
-            seconds, grades = _grade([correct], unsafe=False, cpu=boxed_cpu)
+            seconds, grades = _grade([correct], unsafe=False)
             boxed.append(seconds)
             assert grades[0].replay == "matches", (grades[0].replay, grades[0].problem,
                                                    grades[0].errors, grades[0].data_problems)
@@ -108,9 +98,7 @@ def run(repeats: int = 3) -> tuple[list[Row], dict]:
         "wheel_s": wheel_s, "plain_s": plain_s, "boxed_s": boxed_s, "plain": plain,
         "boxed": boxed, "overhead": boxed_s / plain_s - 1, "many_s": many_s,
         "jobs1_s": jobs1_s, "jobs2_s": jobs2_s,
-        "plain_cpu": statistics.median(plain_cpu), "boxed_cpu": statistics.median(boxed_cpu),
     }
-    facts["cpu_overhead"] = facts["boxed_cpu"] / facts["plain_cpu"] - 1
     rows = [
         Row("grade a correct submission (1,425 sweeps)", "--unsafe-no-sandbox (no bwrap)",
             plain_s, boxed_s, repeats, target="sandbox overhead <= 20%"),
@@ -125,10 +113,8 @@ def lines(facts: dict) -> list[str]:
         f"Grading, sandbox overhead: median {facts['boxed_s']:.1f} s sandboxed vs "
         f"{facts['plain_s']:.1f} s without sandbox = {facts['overhead'] * 100:+.1f}% "
         f"(target <= +20%; samples plain {[round(s, 1) for s in facts['plain']]}, sandboxed "
-        f"{[round(s, 1) for s in facts['boxed']]}); CPU time of the processes it started: "
-        f"median {facts['boxed_cpu']:.1f} s sandboxed vs {facts['plain_cpu']:.1f} s = "
-        f"{facts['cpu_overhead'] * 100:+.1f}% (less sensitive to other load on the machine). "
-        f"The student wheel, built once per grading run: {facts['wheel_s']:.1f} s.",
+        f"{[round(s, 1) for s in facts['boxed']]}). The student wheel, built once per grading "
+        f"run: {facts['wheel_s']:.1f} s.",
         f"Grading a 3,000-cell trivial notebook in the sandbox: {facts['many_s']:.1f} s "
         "(target <= 60 s).",
         f"Grading 4 correct submissions: {facts['jobs1_s']:.1f} s with --jobs 1, "
