@@ -373,6 +373,7 @@ def test_unsafe_mode_says_so_in_every_row(tmp_path):
                        CELL_TIMEOUT, TOTAL_TIMEOUT, unsafe_no_sandbox=True,
                        echo=lambda text: print(text, file=printed))
     assert grades[0].feedback == {"answer": "PASS"}
+    assert any("labutils.instructor" in note for note in grades[0].notes)
     for grade in grades:
         assert grade.sandbox.startswith("NONE (--unsafe-no-sandbox")
         assert grade.row()["sandbox"].startswith("NONE")

@@ -73,6 +73,9 @@ def grade_submission(
         grade.status, grade.problem = "unreadable", str(err)
         return grade
     grade.notes += notes
+    if sandbox is None:
+        grade.notes.append("instructor-only code was reachable: without a sandbox the kernel "
+                           "could import labutils.instructor and read the instructor checkout")
     grade.cells = len(submission.cells)
     grade.words, grade.unfilled = report_words(submission, release.nb)
     grade.unexecuted = [
