@@ -231,6 +231,10 @@ def test_more_mistakes_in_the_sequential_style():
     late = {**aliased, "initial_weights": sequential_solution(seed=1, max_sweeps=0)["net"],
             "errors": aliased["errors"][1:], "sweeps": aliased["sweeps"] - 1}
     assert "one sweep late" in printed(checks.check_training, late)
+    one_more = {**aliased, "initial_weights": late["initial_weights"],
+                "errors": aliased["errors"] + [0.0]}
+    out = printed(checks.check_training, one_more)
+    assert "FAIL training" in out and "one more" in out, out
 
 
 def test_fail_messages_print_no_answer_code():

@@ -265,13 +265,11 @@ def evaluate_training(initial_weights, errors, sweeps, net=None, inputs=None) ->
                       "a finite rule on this tiny network never gives inf or nan; check your "
                       "weight change (its sign and size).")
     lines = []
-    if len(e) == n + 1:
-        lines.append(f"`errors` has sweeps + 1 = {len(e)} entries (E after the last change too): "
-                     "fine.")
-    elif len(e) != n:
-        raise Problem(f"`errors` has {len(e)} entries but `sweeps` is {n}.",
+    if len(e) != n:
+        extra = " (one more: is E after the last change in it too?)" if len(e) == n + 1 else ""
+        raise Problem(f"`errors` has {len(e)} entries but `sweeps` is {n}{extra}.",
                       "record one E per sweep, before that sweep's weight change, and let "
-                      "`sweeps` count the weight changes.")
+                      "`sweeps` count the weight changes; the grader replays exactly that.")
     if net is not None and n > 0:
         if _shares_memory(initial_weights, net):
             raise Problem("`initial_weights` shares memory with `net`: it changed while the "
@@ -297,7 +295,7 @@ def evaluate_training(initial_weights, errors, sweeps, net=None, inputs=None) ->
             pass
     float32 = any(w0[k].dtype != torch.float64 for k in KEYS)
     rtol = 2e-3 if float32 else 1e-6
-    k = min(len(e), n if n else len(e), _rule.MAX_REPLAY)
+    k = min(len(e), _rule.MAX_REPLAY)
     w = {key: v.detach().to(torch.float64) for key, v in w0.items()}
     paper, _ = _rule.replay(w, k, _rule.PAPER)
     miss = _first_miss(e[:k], paper, rtol)
