@@ -54,6 +54,10 @@ INSTRUCTOR_ONLY = ("<!-- INSTRUCTOR ONLY -->", "# INSTRUCTOR ONLY")
 """First lines of cells that stay in the instructor source only (notes, asserts on results)."""
 
 CHECK_TAG = "check"
+KEPT_TAGS = (CHECK_TAG, "nbval-ignore-output", "volatile-output")
+"""Tags the student copy keeps: its check cells, and cells whose output is not reproducible (the
+study's timings and results), so that the grader does not compare those outputs (markers count
+only where the release has them)."""
 READ_ONLY = {"editable": False, "deletable": False}
 
 _NBVAL_LINE = re.compile(r"^# NBVAL_[A-Z_]+\s*$")
@@ -124,7 +128,7 @@ def release_cell(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNo
     """The student version of one instructor cell."""
     where = f"cell {index + 1}"
     new = copy.deepcopy(cell)
-    tags = [t for t in new.metadata.get("tags", []) if t == CHECK_TAG]
+    tags = [t for t in new.metadata.get("tags", []) if t in KEPT_TAGS]
     new.metadata = {}
     if new.cell_type == "code":
         name = check_name(new)

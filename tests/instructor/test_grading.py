@@ -491,6 +491,20 @@ def test_markers_count_only_where_the_release_cell_has_them():
     assert all("tags" not in cell.metadata for cell in prepared.nb.cells)
 
 
+def test_an_answer_in_a_release_cell_marked_ignore_keeps_only_that_marker_by_cell_id():
+    release = nbformat.from_dict(json.loads(json.dumps(RELEASE)))
+    placeholder = new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()",
+                                metadata={"tags": ["nbval-ignore-output", "skip-execution"]})
+    release.cells.insert(1, placeholder)
+    nb = nbformat.from_dict(json.loads(json.dumps(release)))
+    nb.cells[1].source = "print(f'took {time.time() - start:.0f} s')"  # the student's answer
+    nb.cells.insert(2, new_code_cell("print(3)", metadata={"tags": ["nbval-ignore-output"]}))
+    prepared = prepare(nb, release)
+    assert 1 in prepared.ignored and 1 not in prepared.skipped  # ignored, never skipped
+    assert 2 not in prepared.ignored and prepared.not_honoured == ["cell 3"]  # another id
+    assert "took" in prepared.nb.cells[1].source  # the student's code runs
+
+
 def test_spreadsheet_safe_and_one_line():
     from labutils.instructor.grading.reporting import one_line, spreadsheet_safe
 

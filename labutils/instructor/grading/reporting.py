@@ -16,12 +16,14 @@ POINTS: dict[str, int] = {
     "reproduced": 1,  # every code cell stored run, and its outputs are what the grader's run prints
     "data": 1,  # inputs/targets are the 64 cases of the task
     "replay": 3,  # errors and final weights are what the paper's rule gives from the initial ones
-    "solves": 2,  # network_facts: every case within 0.5 and E below the constant answer's
+    "solves": 3,  # network_facts: every case within 0.5 and E below the constant answer's
     "antisymmetric": 1,  # network_facts: mirror anti-symmetric hidden units
-    "paper_reason": 1,  # network_facts: distinct non-zero sums for asymmetric inputs
+    "paper_reason": 0,  # information only: about a quarter of valid runs solve "in their own way"
 }
-"""Points per check. The last three count only when the replay matches (weights that were not
-trained by the paper's rule from the saved initial weights earn nothing for their shape)."""
+"""Points per check. The network points count only when the replay matches (weights that were not
+trained by the paper's rule from the saved initial weights earn nothing for their shape). The
+paper's reason (every asymmetric input gives a non-zero sum) earns nothing: valid solutions from
+many seeds lack it, and points for it would reward picking a seed."""
 
 UNSAFE = "NONE (--unsafe-no-sandbox: the submission ran with the grader's permissions)"
 
