@@ -176,6 +176,12 @@ class Sandbox:
             if path.exists() and not _inside(path, Path("/tmp")):
                 args += ["--ro-bind", "/dev/null", str(path.resolve())]
         args += ["--bind", str(box), INSIDE_TMP]
+        for path in sorted(keep, key=lambda p: len(p.parts)):
+            if _inside(path, Path("/tmp")) and path.exists():  # e.g. a CI clone's .venv in /tmp
+                for parent in reversed(path.parents):  # made inside the box, traversable
+                    if Path("/tmp") in parent.parents:
+                        args += ["--perms", "0755", "--dir", str(parent)]
+                args += ["--ro-bind", str(path), str(path)]
         args += ["--ro-bind", str(self.student_package), INSIDE_STUDENT_PACKAGE]
         return args + read_only  # last: the mount points above were created in those tmpfs
 
