@@ -48,12 +48,12 @@ def course_wall_times() -> tuple[list[WallTime], list[tuple[str, float]]]:
                             seconds < 5))
     seconds, out, code = _timed(["make", "run"], REPO)
     notebooks = per_notebook_seconds(out)
-    results.append(WallTime("make run (every notebook, installed env)", seconds, 120,
-                            code == 0 and seconds <= 120, "" if code == 0 else out[-500:]))
+    results.append(WallTime("make run (every notebook, installed env)", seconds, 150,
+                            code == 0 and seconds <= 150, "" if code == 0 else out[-500:]))
     seconds, out, code = _timed(["make", "test"], REPO)
     summary = " ".join(line for line in out.splitlines() if " passed" in line)
-    results.append(WallTime("make test (unit tests + nbval)", seconds, 300,
-                            code == 0 and seconds <= 300, summary))
+    results.append(WallTime("make test (unit tests + nbval)", seconds, 360,
+                            code == 0 and seconds <= 360, summary))
     return results, notebooks
 
 
