@@ -19,27 +19,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from benchmarks.harness import Row
+from labutils.instructor.grading.samples import training_submission
 
-CORRECT = """import torch
-from torch import nn
-torch.manual_seed(3)
-inputs = torch.tensor([[(i >> (5 - b)) & 1 for b in range(6)] for i in range(64)],
-                      dtype=torch.float32)
-targets = (inputs == inputs.flip(1)).all(1).float()[:, None]
-net = nn.Sequential(nn.Linear(6, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
-for p in net.parameters():
-    nn.init.uniform_(p, -0.3, 0.3)
-initial_weights = {k: v.clone() for k, v in net.state_dict().items()}
-opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-errors = []
-for sweep in range(1425):
-    opt.zero_grad()
-    E = 0.5 * ((net(inputs) - targets) ** 2).sum()
-    errors.append(E.item())
-    E.backward()
-    opt.step()
-sweeps = len(errors)
-print(f"E = {errors[-1]:.3f} after {sweeps} sweeps")"""
+CORRECT = training_submission(1425) + 'print(f"E = {errors[-1]:.3f} after {sweeps} sweeps")'
 
 RELEASE = new_notebook(cells=[new_markdown_cell("# Benchmark release"),
                               new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()")])

@@ -28,6 +28,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from labutils.instructor.grading import Limits, grade_all, write_csv
 from labutils.instructor.grading.reporting import POINTS
+from labutils.instructor.grading.samples import training_submission
 from labutils.instructor.grading.sandbox import (
     instructor_repository,
     sandbox_problem,
@@ -54,26 +55,7 @@ RELEASE = new_notebook(cells=[
     new_markdown_cell("### Report\n_YOUR ANSWER HERE: replace this line with your text._"),
 ])
 
-TRAIN = """import torch
-from torch import nn
-torch.manual_seed(3)
-inputs = torch.tensor([[(i >> (5 - b)) & 1 for b in range(6)] for i in range(64)],
-                      dtype=torch.float32)
-targets = (inputs == inputs.flip(1)).all(1).float()[:, None]
-net = nn.Sequential(nn.Linear(6, 2), nn.Sigmoid(), nn.Linear(2, 1), nn.Sigmoid())
-for p in net.parameters():
-    nn.init.uniform_(p, -0.3, 0.3)
-initial_weights = {k: v.clone() for k, v in net.state_dict().items()}
-opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-errors = []
-for sweep in range(200):
-    opt.zero_grad()
-    E = 0.5 * ((net(inputs) - targets) ** 2).REDUCE()
-    errors.append(E.item())
-    E.backward()
-    opt.step()
-sweeps = 200
-"""
+TRAIN = training_submission(200)
 
 PAPER_NET = TRAIN.split("opt =")[0] + """from labutils.paper1986 import paper_weights
 with torch.no_grad():
@@ -122,11 +104,11 @@ def build_cases(subs: Path, decoy: Path, host_port: int, pytest_pid: int):
             f"import pathlib\np = pathlib.Path({str(classmate)!r})\nwrote = False\n"
             "try:\n    p.write_text('{}')\n    wrote = True\nexcept OSError:\n    pass\n"
             + leak_if("wrote", "rewrote a classmate")),
-        "correct_training.ipynb": submission(TRAIN.replace("REDUCE", "sum")),
-        "wrong_rule_mean.ipynb": submission(TRAIN.replace("REDUCE", "mean")),
+        "correct_training.ipynb": submission(TRAIN),
+        "wrong_rule_mean.ipynb": submission(training_submission(200, "mean")),
         "paper_weights_typed_sweeps.ipynb": submission(PAPER_NET),
         "patched_checks.ipynb": submission(
-            TRAIN.replace("REDUCE", "sum").replace("range(200)", "range(3)")
+            training_submission(3)
             + "import labutils.checks as checks\n"
             "from labutils.paper1986 import paper_weights\n"
             "def forged(namespace):\n"

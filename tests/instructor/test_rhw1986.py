@@ -261,17 +261,20 @@ def test_train_many_bad_input(kwargs, match):
         train_many(**kwargs)
 
 
+class PlainNet(torch.nn.Module):
+    """A 6-2-1 sigmoid network with `hidden` and `output` layers and no `logits()` method."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(6, 2, dtype=torch.float64)
+        self.output = torch.nn.Linear(2, 1, dtype=torch.float64)
+
+    def forward(self, x):
+        return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
+
+
 def test_train_single_accepts_any_module_with_hidden_and_output_layers():
-    class Plain(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(6, 2, dtype=torch.float64)
-            self.output = torch.nn.Linear(2, 1, dtype=torch.float64)
-
-        def forward(self, x):
-            return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
-
-    plain = Plain()
+    plain = PlainNet()
     with torch.no_grad():
         for p, w in zip(plain.parameters(), initial_weights(0, 3).values(), strict=True):
             p.copy_(w)
@@ -428,14 +431,5 @@ def test_train_many_restores_flush_denormal_and_threads(flush):
 
 
 def test_cross_entropy_needs_logits():
-    class NoLogits(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.hidden = torch.nn.Linear(6, 2, dtype=torch.float64)
-            self.output = torch.nn.Linear(2, 1, dtype=torch.float64)
-
-        def forward(self, x):
-            return torch.sigmoid(self.output(torch.sigmoid(self.hidden(x))))
-
     with pytest.raises(ValueError, match="logits"):
-        train_single(NoLogits(), loss="cross_entropy")
+        train_single(PlainNet(), loss="cross_entropy")
