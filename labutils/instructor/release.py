@@ -3,9 +3,11 @@
 This repository is the instructor's single source; students receive a separate repository,
 built here, that a course publishes as it is:
 
-- copied: the lessons (`notebooks/NN_*.ipynb`, with outputs), `images/`, `data/` (the committed
-  files only), `labutils/` without `labutils/instructor/`, `tests/` without `tests/instructor/`,
-  `environment.yml`, `constraints.txt`, `.gitignore`;
+- copied: the lessons (`notebooks/NN_*.ipynb`, with outputs, except that each fill-in
+  exercise's solution region becomes `# YOUR CODE HERE` and its cell loses its outputs:
+  labutils.instructor.lessons), `images/`, `data/` (the committed files only), `labutils/`
+  without `labutils/instructor/`, `tests/` without `tests/instructor/`, `environment.yml`,
+  `constraints.txt`, `.gitignore`;
 - generated: each student assignment from its instructor source (`notebooks/instructor/
   NN_name_solution.ipynb` -> `notebooks/NN_name.ipynb`, no outputs, marked as a student copy),
   `pyproject.toml` (the student package only; `[tool.labutils]` names the student repository),
@@ -30,13 +32,18 @@ from pathlib import Path
 import nbformat
 
 from labutils.colab import CourseRepository, read_course_repository, update_badges
+from labutils.instructor.lessons import release_lesson
+from labutils.instructor.release_texts import (  # noqa: F401 (part of this module's API)
+    INSTRUCTOR_TARGETS,
+    TEMPLATES,
+    ReleaseBuildError,
+    student_makefile,
+    student_pyproject,
+    student_readme,
+)
+from labutils.instructor.report_page import REPORT_GLOB, write_report_page  # noqa: F401
 from labutils.notebooks import STUDENT_COPY_METADATA
 from labutils.paths import repo_root
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 INSTRUCTOR_FOLDERS = ("labutils/instructor", "notebooks/instructor", "tests/instructor")
 """Folders that stay in this repository: the engine, grader and release tool, the solutions
@@ -46,23 +53,9 @@ COPIED_FILES = ("environment.yml", "constraints.txt", ".gitignore")
 COPIED_FOLDERS = ("images", "data", "labutils", "tests")
 GENERATED_FILES = ("README.md", "pyproject.toml", "Makefile", ".ci/run")
 
-INSTRUCTOR_TARGETS = ("release", "assignment", "grade", "bench")
-"""Makefile targets left out of the student Makefile."""
-
 SOLUTION_SUFFIX = "_solution"
-REPORT_GLOB = "*_report.ipynb"
-TEMPLATES = Path(__file__).resolve().parent / "release_files"
 _LESSON = re.compile(r"^\d+_.*\.ipynb$")
 _SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache"}
-
-STUDENT_DESCRIPTION = (
-    "Helpers for a deep-learning lab course in PyTorch: data, training loops, plots, "
-    "the assignment's self-checks, and notebook tooling."
-)
-
-
-class ReleaseBuildError(ValueError):
-    """The release cannot be built (bad target folder, missing source, broken template)."""
 
 
 @dataclass
@@ -131,6 +124,11 @@ def shipped_copies(root: Path) -> list[str]:
     return chosen
 
 
+def _is_lesson(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and parts[0] == "notebooks" and bool(_LESSON.match(parts[1]))
+
+
 def _generated_student_copy(root: Path, name: str) -> bool:
     stem = name.removesuffix(".ipynb")
     return (root / "notebooks" / "instructor" / f"{stem}{SOLUTION_SUFFIX}.ipynb").is_file()
@@ -154,159 +152,6 @@ def student_assignments(
         student.metadata["labutils"] = {STUDENT_COPY_METADATA: True}
         made[relpath] = student
     return made
-
-
-# -- generated files ------------------------------------------------------------------------
-
-def student_pyproject(text: str, repo: CourseRepository) -> str:
-    """The student tree's pyproject.toml, made from the instructor's text.
-
-    Same project, dependencies and tool settings; the package excludes labutils.instructor,
-    the instructor's package data is left out, and [tool.labutils] names only the student
-    repository (as `repository`/`branch`, so `make badges` there keeps pointing at it).
-    """
-    lines = text.split("\n")
-    out: list[str] = []
-    section = ""
-    pending_comments: list[str] = []
-    for line in lines:
-        header = re.match(r"^\[([^\]]+)\]\s*$", line)
-        if header:
-            section = header.group(1).strip()
-            out.extend(pending_comments)
-            pending_comments = []
-            if section == "tool.setuptools.package-data":
-                continue
-            out.append(line)
-            if section == "tool.labutils":
-                out += [
-                    "# The ONE place that names this repository. `make badges` rewrites every",
-                    "# notebook's \"Open in Colab\" badge and Colab setup cell from these values.",
-                    f'repository = "{repo.url}"',
-                    f'branch = "{repo.branch}"',
-                ]
-            continue
-        if section in ("tool.labutils", "tool.setuptools.package-data"):
-            if not line.strip():
-                out.append(line)
-            continue  # rewritten above / instructor-only package data
-        if section == "project" and line.startswith("description ="):
-            line = f'description = "{STUDENT_DESCRIPTION}"'
-        if section == "tool.setuptools.packages.find" and line.startswith("include ="):
-            out.append(line)
-            line = 'exclude = ["labutils.instructor", "labutils.instructor.*"]'
-        if line.startswith("#"):
-            pending_comments.append(line)
-            continue
-        out.extend(pending_comments)
-        pending_comments = []
-        out.append(line)
-    out.extend(pending_comments)
-    result = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
-    _check_student_pyproject(text, result, repo)
-    return result
-
-
-def _check_student_pyproject(source: str, result: str, repo: CourseRepository) -> None:
-    before, after = tomllib.loads(source), tomllib.loads(result)
-    same = ("name", "version", "requires-python", "dependencies", "optional-dependencies")
-    for key in same:
-        if before["project"].get(key) != after["project"].get(key):
-            raise ReleaseBuildError(f"student pyproject.toml: [project] {key} changed")
-    table = after["tool"]["labutils"]
-    if table != {"repository": repo.url, "branch": repo.branch}:
-        raise ReleaseBuildError(f"student pyproject.toml: [tool.labutils] is {table}")
-    if "package-data" in after["tool"].get("setuptools", {}):
-        raise ReleaseBuildError("student pyproject.toml still declares instructor package data")
-
-
-def student_makefile(text: str) -> str:
-    """The instructor Makefile without the INSTRUCTOR_TARGETS rules (and their comments)."""
-    out: list[str] = []
-    comments: list[str] = []
-    skipping = False
-    for line in text.split("\n"):
-        rule = re.match(r"^([A-Za-z][\w-]*)\s*:(?!=)", line)
-        if skipping and (line.startswith("\t") or (line.strip() and not rule and
-                                                     not line.startswith(("#", ".")) and
-                                                     "=" not in line)):
-            continue
-        skipping = False
-        if rule and rule.group(1) in INSTRUCTOR_TARGETS:
-            skipping, comments = True, []
-            if out and not out[-1].strip():
-                out.pop()
-            continue
-        if line.startswith(".PHONY:"):
-            names = [n for n in line.split(":", 1)[1].split() if n not in INSTRUCTOR_TARGETS]
-            line = ".PHONY: " + " ".join(names)
-        if line.startswith("#") and not line.startswith("#!"):
-            comments.append(line)
-            continue
-        out.extend(comments)
-        comments = []
-        out.append(line)
-    out.extend(comments)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
-
-
-def _course_map(root: Path, notebooks: list[str], repo: CourseRepository) -> str:
-    """The lesson table of the student README: the instructor README's rows for the shipped
-    notebooks, with a Colab badge each (the notebook's title when the README has no row)."""
-    readme = (root / "README.md").read_text(encoding="utf-8") if (root / "README.md").is_file() \
-        else ""
-    rows = ["| # | notebook | open | what you learn |", "|---|----------|------|----------------|"]
-    for relpath in notebooks:
-        name = Path(relpath).stem
-        number = name.split("_", 1)[0]
-        about = ""
-        for line in readme.split("\n"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) >= 3 and f"({relpath})" in cells[1]:
-                about = cells[-1]
-                break
-        if not about:
-            about = _title(root / relpath)
-        badge = repo.badge_line(relpath)
-        rows.append(f"| {number} | [`{name}`]({relpath}) | {badge} | {about} |")
-    return "\n".join(rows)
-
-
-def _title(path: Path) -> str:
-    if not path.is_file():
-        return ""
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.split("\n"):
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return ""
-
-
-def student_readme(root: Path, notebooks: list[str], repo: CourseRepository,
-                   report: str | None) -> str:
-    """The student README from release_files/README.md, with the repository and course map."""
-    template = (TEMPLATES / "README.md").read_text(encoding="utf-8")
-    with open(root / "pyproject.toml", "rb") as handle:
-        requires = tomllib.load(handle)["project"]["requires-python"]
-    report_line = (f"After the deadline: the reference report, [`{Path(report).name}`]({report})"
-                   " (open it in a browser)." if report else "")
-    values = {
-        "REPOSITORY": repo.url,
-        "BRANCH": repo.branch,
-        "CLONE_FOLDER": repo.slug.split("/")[1],
-        "REQUIRES_PYTHON": requires,
-        "COURSE_MAP": _course_map(root, notebooks, repo),
-        "REPORT": report_line,
-    }
-    text = template
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", value)
-    left = re.findall(r"\{\{[A-Z_]+\}\}", text)
-    if left:
-        raise ReleaseBuildError(f"release_files/README.md: unknown placeholders {left}")
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text)
 
 
 # -- the build ------------------------------------------------------------------------------
@@ -368,14 +213,18 @@ def build_release(
     for name in shipped_copies(root):
         dest = target / name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / name, dest)
+        if _is_lesson(name):
+            lesson = nbformat.read(root / name, as_version=4)
+            nbformat.write(release_lesson(lesson, name), dest)
+        else:
+            shutil.copy2(root / name, dest)
 
     for relpath, nb in student_assignments(root, repo).items():
         nbformat.write(nb, target / relpath)
 
     report = None
     if with_report:
-        report = _write_report(root, target)
+        report = write_report_page(root, target)
 
     (target / "pyproject.toml").write_text(
         student_pyproject((root / "pyproject.toml").read_text(encoding="utf-8"), repo),
@@ -400,23 +249,3 @@ def build_release(
     if leaked:
         raise ReleaseBuildError(f"instructor-only files in the release: {leaked}")
     return built
-
-
-def _write_report(root: Path, target: Path) -> str:
-    """The reference report as one self-contained HTML page in notebooks/ (not a notebook:
-    it imports the instructor package, so it could not run in the student tree)."""
-    from nbconvert import HTMLExporter
-
-    reports = sorted((root / "notebooks" / "instructor").glob(REPORT_GLOB))
-    if not reports:
-        raise ReleaseBuildError("--with-report: no notebooks/instructor/*_report.ipynb found")
-    written = ""
-    for source in reports:
-        nb = nbformat.read(source, as_version=4)
-        resources = {"metadata": {"path": str(source.parent), "name": source.stem}}
-        body, _ = HTMLExporter(embed_images=True).from_notebook_node(nb, resources=resources)
-        relpath = f"notebooks/{source.stem}.html"
-        (target / relpath).write_text(body, encoding="utf-8")
-        written = written or relpath
-    return written
-
