@@ -76,9 +76,6 @@ def _judge_momentum(momentum_step: Callable) -> str:
                           "from one call to the next.", "update the tensor `velocity` in place "
                           "(a method ending in `_`, or `velocity[:] = ...`), as the table's "
                           "rule says.")
-        if _loss(found) > _loss(START):
-            raise Problem("the loss grew: p moved uphill.", "a step subtracts lr times the "
-                          "velocity (the table's rule).")
         for variant, hint in (
             ("update p first", "p moved with the previous step's velocity: update the velocity "
                                "first, then move p with the new one (the table's order)."),
@@ -88,6 +85,9 @@ def _judge_momentum(momentum_step: Callable) -> str:
             if close(found, _momentum_reference(lr, mu, steps, variant)):
                 raise Problem(f"after {steps} steps with mu={mu}, p differs from "
                               "torch.optim.SGD(momentum=mu).", hint)
+        if _loss(found) > _loss(START):
+            raise Problem("the loss grew: p moved uphill.", "a step subtracts lr times the "
+                          "velocity (the table's rule).")
         raise Problem(f"after {steps} steps with lr={lr} and mu={mu}, p differs from "
                       "torch.optim.SGD(momentum=mu).", "compare your two lines with the "
                       "table's rule, term by term, signs included.")
@@ -133,13 +133,12 @@ def _judge_scheduled(answer: tuple[Callable, torch.Tensor, torch.Tensor]) -> str
     torch.manual_seed(7)
     net, reference = nn.Linear(x.shape[1], y.shape[1]), nn.Linear(x.shape[1], y.shape[1])
     reference.load_state_dict(net.state_dict())
+    initial = _flat(reference)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rates = train_scheduled(net, STEPS)
     wanted = _reference_training(reference, x, y)
-    params = torch.cat([p.detach().ravel() for p in net.parameters()])
-    initial = torch.cat([p.detach().ravel() for p in reference.parameters()])
-    if close(params, initial):
+    if close(_flat(net), initial):
         raise Problem("net did not change: nothing trained it.", "each step needs "
                       "optimizer.step() (section 4), with the optimizer built on "
                       "net.parameters().")
@@ -155,11 +154,15 @@ def _judge_scheduled(answer: tuple[Callable, torch.Tensor, torch.Tensor]) -> str
         raise Problem(f"{_describe(list(rates))}, which is not the schedule asked for.",
                       "check the scheduler's step_size and gamma, and that you read the rate "
                       "before stepping the scheduler (section 6).")
-    if close(params, torch.cat([p.detach().ravel() for p in reference.parameters()])):
+    if close(_flat(net), _flat(reference)):
         return f"the rates and the trained weights match a scheduled SGD run of {STEPS} steps."
     raise Problem("the rates are right, but net's weights differ from SGD trained with them.",
                   "each step: zero_grad(), the loss of net on (x, y), backward(), "
                   "optimizer.step() (section 4), for the optimizer the scheduler was built on.")
+
+
+def _flat(net: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().ravel() for p in net.parameters()])
 
 
 def check_train_scheduled(train_scheduled: Callable | None, x: torch.Tensor,
