@@ -39,7 +39,7 @@ def test_unfilled_answers_say_todo(capsys):
 def test_chain_rule(capsys, h_prime, says):
     out = _printed(capsys, check_chain_rule, h_prime)
     assert says in out and ("PASS" in out) == (says == "PASS")
-    _no_expected_values(out, 2 * autograd.POINTS * torch.cos(autograd.POINTS ** 2))
+    _no_expected_values(out, 2 * autograd.SLOPE_POINTS * torch.cos(autograd.SLOPE_POINTS ** 2))
 
 
 def _reset_to_none(t):

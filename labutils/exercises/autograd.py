@@ -14,7 +14,7 @@ import torch
 from labutils.exercises import Problem, exercise
 from labutils.exercises._compare import close, same_everywhere_ratio
 
-POINTS = torch.tensor([-1.7, -0.9, -0.3, 0.4, 0.8, 1.3, 2.1], dtype=torch.float64)
+SLOPE_POINTS = torch.tensor([-1.7, -0.9, -0.3, 0.4, 0.8, 1.3, 2.1], dtype=torch.float64)
 """Where the derivative of h(t) = sin(t ** 2) is compared with autograd."""
 
 
@@ -29,19 +29,19 @@ def _judge_h_prime(h_prime: Callable) -> str:
         raise Problem(f"`h_prime` is a {type(h_prime).__name__}, not a function.",
                       "define it with `def h_prime(t):` and return the derivative at t.")
     try:
-        found = h_prime(POINTS.clone())
+        found = h_prime(SLOPE_POINTS.clone())
     except (TypeError, ValueError) as err:
         raise Problem(f"`h_prime` fails on a tensor of points: {err}.",
                       "use torch.sin, torch.cos and tensor arithmetic (the math module works "
                       "on single floats only).") from err
-    if not isinstance(found, torch.Tensor) or found.shape != POINTS.shape:
+    if not isinstance(found, torch.Tensor) or found.shape != SLOPE_POINTS.shape:
         raise Problem("`h_prime(t)` must return a tensor shaped like t (one slope per point).",
                       "compute with tensor operations on t, as in section 4, and return that.")
     found = found.detach().to(torch.float64)
-    wanted = _autograd_h_prime(POINTS)
+    wanted = _autograd_h_prime(SLOPE_POINTS)
     if close(found, wanted):
-        return f"your derivative matches autograd at all {len(POINTS)} test points."
-    if close(found, torch.cos(POINTS ** 2)):
+        return f"your derivative matches autograd at all {len(SLOPE_POINTS)} test points."
+    if close(found, torch.cos(SLOPE_POINTS ** 2)):
         raise Problem("your formula is the outer function's derivative only.",
                       "the chain rule (section 4) also multiplies by the derivative of the "
                       "inner function t ** 2.")
@@ -50,7 +50,7 @@ def _judge_h_prime(h_prime: Callable) -> str:
         raise Problem(f"your slopes are autograd's times the same factor everywhere ({ratio:g}).",
                       "check the constant factor and the sign of each derivative you used.")
     wrong = int((~torch.isclose(found, wanted, rtol=1e-6, atol=1e-9)).sum())
-    raise Problem(f"your derivative differs from autograd's at {wrong} of {len(POINTS)} points.",
+    raise Problem(f"your derivative differs from autograd's at {wrong} of {len(found)} points.",
                   "write h as outer(inner(t)) and multiply outer' (at the inner value) by "
                   "inner' (section 4).")
 
