@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report notebooks that disagree")
     p.set_defaults(func=_badges)
 
-    p = sub.add_parser("images", help="regenerate the figures in images/ and embed them in the notebooks")
+    p = sub.add_parser("images", help="redraw images/ and embed them in the notebooks")
     p.add_argument("--folder", type=Path, default=None, help="output folder (default: images/)")
     p.set_defaults(func=_images)
 

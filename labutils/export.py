@@ -28,7 +28,8 @@ MATHJAX_FILE = "static/mathjax/es5/tex-svg-full.js"
 """MathJax 3 with every TeX extension and SVG output (no fonts to fetch), in package `mathjax`."""
 
 MATHJAX_CONFIG = """window.MathJax = {
-  tex: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
+  tex: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]],
+        displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
         processEscapes: true, processEnvironments: true},
   options: {ignoreHtmlClass: "tex2jax_ignore", processHtmlClass: "tex2jax_process"},
   svg: {fontCache: "global"}
