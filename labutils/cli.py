@@ -25,10 +25,14 @@ def _badges(args: argparse.Namespace) -> int:
 
 
 def _images(args: argparse.Namespace) -> int:
-    from labutils.figures import make_images
+    from labutils.figures import embed_course_images, make_images
+    from labutils.paths import repo_root
 
     for path in make_images(args.folder):
         print(f"wrote {path}")
+    root = repo_root()
+    if args.folder is None and root is not None:  # the notebooks carry the pictures they show
+        embed_course_images(root)
     return 0
 
 
@@ -65,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report notebooks that disagree")
     p.set_defaults(func=_badges)
 
-    p = sub.add_parser("images", help="regenerate the figures in images/")
+    p = sub.add_parser("images", help="redraw images/ and embed them in the notebooks")
     p.add_argument("--folder", type=Path, default=None, help="output folder (default: images/)")
     p.set_defaults(func=_images)
 

@@ -24,7 +24,12 @@ except ModuleNotFoundError:  # Python 3.10
 
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_PREFIX = "[![Open In Colab]("
-SETUP_MARKER = "# Colab setup (written by `make badges`"
+SETUP_MARKER = "#@title Setup (Colab only)"
+"""First line of the setup cell; Colab shows it as the title of the collapsed cell."""
+LEGACY_SETUP_MARKERS = ("# Colab setup (written by `make badges`",)
+"""First lines of older setup cells, which `make badges` replaces."""
+SETUP_METADATA = {"cellView": "form"}
+"""Cell metadata that makes Colab collapse the setup cell to its title (a form)."""
 _GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 
 
@@ -53,7 +58,7 @@ class CourseRepository:
     def setup_source(self) -> str:
         """The Colab setup cell: installs labutils from the course repository, only on Colab."""
         return (
-            f"{SETUP_MARKER}): installs the course helpers on Colab only.\n"
+            f"{SETUP_MARKER}: installs the course helpers\n"
             "import subprocess\n"
             "import sys\n"
             "\n"
@@ -118,18 +123,20 @@ def apply_badges(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository
         first.source = "\n".join(lines)
     else:
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(badge))
-    setup = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
+    setup = setup_cells(nb)
     if setup:
         setup[0].source = repo.setup_source()
     else:
-        cell = nbformat.v4.new_code_cell(repo.setup_source())
-        nb.cells.insert(1, cell)
-    from labutils.figures import point_images_at  # links to images/ follow the repository too
-
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = point_images_at(cell.source, repo)
+        setup = [nbformat.v4.new_code_cell(repo.setup_source())]
+        nb.cells.insert(1, setup[0])
+    setup[0].metadata.update(SETUP_METADATA)
     return nbformat.writes(nb) != before
+
+
+def setup_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The code cells that are Colab setup cells (today's first line or an older one)."""
+    markers = (SETUP_MARKER, *LEGACY_SETUP_MARKERS)
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(markers)]
 
 
 def badge_problems(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository) -> list[str]:
@@ -140,18 +147,22 @@ def badge_problems(nb: nbformat.NotebookNode, relpath: str, repo: CourseReposito
         problems.append("first cell is not the markdown cell with the Colab badge")
     elif first.source.split("\n")[0] != repo.badge_line(relpath):
         problems.append("Colab badge missing or pointing elsewhere")
-    setup = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
+    setup = setup_cells(nb)
     if len(setup) != 1:
         problems.append(f"expected one Colab setup cell, found {len(setup)}")
     elif setup[0].source != repo.setup_source():
         problems.append("Colab setup cell differs from the configured repository/branch")
-    from labutils.figures import image_link_problems
-
-    return problems + image_link_problems(nb, repo)
+    elif setup[0].metadata.get("cellView") != SETUP_METADATA["cellView"]:
+        problems.append('Colab setup cell is not collapsed on Colab (metadata cellView: "form")')
+    return problems
 
 
 def all_notebooks(root: Path) -> list[Path]:
-    return sorted((root / "notebooks").rglob("*.ipynb"))
+    """Every notebook under root/notebooks, without Jupyter's checkpoints and hidden files."""
+    return sorted(
+        path for path in (root / "notebooks").rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in path.parts and not path.name.startswith(".")
+    )
 
 
 def update_badges(
@@ -160,7 +171,8 @@ def update_badges(
     echo=print,
     repo: CourseRepository | None = None,
 ) -> int:
-    """Rewrite (or with `check`, verify) every notebook's badge and setup cell; return #problems.
+    """Rewrite (or with `check`, verify) every notebook's badge and setup cell, and embed the
+    pictures of images/ (labutils.figures); return the number of problems found.
 
     `repo` defaults to the `repository`/`branch` in `root`'s pyproject.toml. The instructor's
     `make badges` also validates the student setting, so a typo shows before a release.
@@ -172,17 +184,17 @@ def update_badges(
         repo = read_course_repository(root / "pyproject.toml")
         if (root / "labutils" / "instructor").is_dir():
             read_course_repository(root / "pyproject.toml", which="student")
+    from labutils.figures import embed_in_notebook, image_problems
+
     problems = 0
     for path in all_notebooks(root):
-        if ".ipynb_checkpoints" in path.parts or path.name.startswith("."):
-            continue
         relpath = path.relative_to(root).as_posix()
         nb = nbformat.read(path, as_version=4)
         if check:
-            for problem in badge_problems(nb, relpath, repo):
+            for problem in badge_problems(nb, relpath, repo) + image_problems(nb, root / "images"):
                 echo(f"{relpath}: {problem}")
                 problems += 1
-        elif apply_badges(nb, relpath, repo):
+        elif apply_badges(nb, relpath, repo) | embed_in_notebook(nb, root / "images"):
             nbformat.write(nb, path)
             echo(f"updated {relpath}")
     return problems

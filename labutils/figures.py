@@ -1,27 +1,24 @@
 """The static figures in images/ (computational graphs for lesson 01), drawn reproducibly.
 
-`make images` (`python -m labutils images`) redraws them. A lesson shows one with a markdown link
-to its raw GitHub URL in the course repository, `https://raw.githubusercontent.com/OWNER/REPO/
-BRANCH/images/NAME.png`, which renders on GitHub, on Colab (where no images/ folder sits beside the
-notebook), in VS Code and in JupyterLab rooted at notebooks/. `make badges` writes these URLs from
-[tool.labutils] in pyproject.toml, like the Colab badge, so a fork shows its own copies. (Cell
-attachments would need no network, but Colab does not render them.)
+`make images` (`python -m labutils images`) redraws them and embeds each into the markdown that
+shows it, as `![alt](data:image/png;base64,... "images/NAME.png")`: the picture travels inside the
+notebook, so it renders offline and whether or not the repository is public or reachable (Colab,
+GitHub, JupyterLab, the HTML export). Write a new picture as `![alt](../images/NAME.png)`; the
+title of an embedded one names its file, so `make images` and `make badges` re-embed it when the
+file changes. (Raw GitHub URLs need the network and a public repository; relative links break on
+Colab and under a Jupyter server rooted at notebooks/; Colab does not render cell attachments.)
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
+import nbformat
 
 from labutils.paths import repo_root
-
-if TYPE_CHECKING:
-    import nbformat
-
-    from labutils.colab import CourseRepository
 
 _VALUE = {"boxstyle": "circle,pad=0.35", "fc": "#dbe9f6", "ec": "#1f4e79", "lw": 1.5}
 _HIDDEN = {"boxstyle": "circle,pad=0.35", "fc": "#fde2c8", "ec": "#b35806", "lw": 1.5}
@@ -65,43 +62,94 @@ def draw_graph(nodes, backward, title: str, path: Path) -> Path:
     return path
 
 
-IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\(\s*)([^)\s]+)")
-"""A markdown image; group 2 is its target."""
+IMAGE_LINK = re.compile(r'(!\[[^\]]*\]\()\s*<?([^)\s>]+)>?(?:\s+"([^"]*)")?\s*\)')
+"""A markdown image: group 2 is its target, group 3 its title (None when it has none)."""
 _COURSE_IMAGE = re.compile(
     r"^(?:(?:\.\./|\./)?images/|https://raw\.githubusercontent\.com/[^/]+/[^/]+/.+/images/)"
     r"([\w.-]+\.png)$"
 )
+EMBEDDED = "data:image/png;base64,"
+"""How an embedded course picture starts; its title names the file, e.g. "images/x.png"."""
 
 
-def image_url(repo: CourseRepository, name: str) -> str:
-    """The raw GitHub URL of images/`name` in the course repository `repo`."""
-    return f"https://raw.githubusercontent.com/{repo.slug}/{repo.branch}/images/{name}"
-
-
-def course_image_name(target: str) -> str | None:
-    """'x.png' when a link target shows images/x.png (a relative path or any raw GitHub URL)."""
-    match = _COURSE_IMAGE.match(target)
+def course_image_name(target: str, title: str | None = None) -> str | None:
+    """'x.png' when an image shows images/x.png: linked (relative or raw GitHub URL) or embedded
+    (a data: URI whose title is "images/x.png")."""
+    match = _COURSE_IMAGE.match((title or "") if target.startswith("data:") else target)
     return match.group(1) if match else None
 
 
-def point_images_at(source: str, repo: CourseRepository) -> str:
-    """Markdown `source` with every link to images/NAME.png rewritten to `repo`'s raw URL."""
+def embedded_link(name: str, images: Path) -> str:
+    """The target and title that embed images/`name` in markdown: `data:... "images/name"`."""
+    path = Path(images) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `make images` to draw it.")
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'{EMBEDDED}{data} "images/{name}"'
+
+
+def embed_images(source: str, images: Path) -> str:
+    """Markdown `source` with every picture of images/ embedded as a data: URI (idempotent).
+
+    The picture then travels inside the notebook: it renders offline and without access to the
+    repository (JupyterLab, the HTML export, GitHub, Colab). Other images are left as they are.
+    """
 
     def rewrite(match: re.Match) -> str:
-        name = course_image_name(match.group(2))
-        return match.group(1) + (image_url(repo, name) if name else match.group(2))
+        name = course_image_name(match.group(2), match.group(3))
+        if name is None:
+            return match.group(0)
+        return f"{match.group(1)}{embedded_link(name, images)})"
 
     return IMAGE_LINK.sub(rewrite, source)
 
 
-def image_link_problems(nb: nbformat.NotebookNode, repo: CourseRepository) -> list[str]:
-    """Links to images/ that do not use `repo`'s raw URL (what `make badges` fixes)."""
-    return [
-        f"image link {target} should be {image_url(repo, name)}"
-        for cell in nb.cells if cell.cell_type == "markdown"
-        for target in (m.group(2) for m in IMAGE_LINK.finditer(cell.source))
-        if (name := course_image_name(target)) and target != image_url(repo, name)
-    ]
+def embed_in_notebook(nb: nbformat.NotebookNode, images: Path) -> bool:
+    """Embed the course pictures of every markdown cell of `nb`; True when something changed."""
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            source = embed_images(cell.source, images)
+            changed |= source != cell.source
+            cell.source = source
+    return changed
+
+
+def image_problems(nb: nbformat.NotebookNode, images: Path) -> list[str]:
+    """Course pictures not embedded, or embedded with other bytes than images/ holds now."""
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for match in IMAGE_LINK.finditer(cell.source):
+            name = course_image_name(match.group(2), match.group(3))
+            if name is None:
+                continue
+            if not (Path(images) / name).is_file():
+                problems.append(f"images/{name} is shown but does not exist (run `make images`)")
+            elif match.group(0) != f"{match.group(1)}{embedded_link(name, images)})":
+                problems.append(f"images/{name} is not embedded as images/ holds it now "
+                                "(run `make images`)")
+    return problems
+
+
+def embed_course_images(root: Path, check: bool = False, echo=print) -> int:
+    """Embed images/ into every notebook under root/notebooks (or, with `check`, only report);
+    return the number of problems found when checking."""
+    from labutils.colab import all_notebooks
+
+    problems = 0
+    for path in all_notebooks(root):
+        nb = nbformat.read(path, as_version=4)
+        relpath = path.relative_to(root).as_posix()
+        if check:
+            for problem in image_problems(nb, root / "images"):
+                echo(f"{relpath}: {problem}")
+                problems += 1
+        elif embed_in_notebook(nb, root / "images"):
+            nbformat.write(nb, path)
+            echo(f"embedded pictures in {relpath}")
+    return problems
 
 
 def make_images(folder: Path | None = None) -> list[Path]:

@@ -31,12 +31,40 @@ def test_apply_is_idempotent_and_inserts_missing_cells():
     assert nb.cells[0].source.splitlines()[1] == "# Title"
     other = colab.CourseRepository("https://github.com/fork/course", "main")
     assert len(colab.badge_problems(nb, "notebooks/x.ipynb", other)) == 2
+    del nb.cells[1].metadata["cellView"]
+    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo) == [
+        'Colab setup cell is not collapsed on Colab (metadata cellView: "form")']
+
+
+def test_setup_cell_is_a_colab_form_that_speaks_only_to_students():
+    """Colab hides a code cell only with cellView "form"; its #@title line is what students see."""
+    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
+    colab.apply_badges(nb, "notebooks/x.ipynb", repo)
+    setup = nb.cells[1]
+    assert setup.metadata["cellView"] == "form"
+    assert setup.source.startswith("#@title ") and setup.source.splitlines()[0] == (
+        "#@title Setup (Colab only): installs the course helpers")
+    for word in ("test", "nbval", "make badges", "CI", "written by", "NBVAL"):
+        assert word not in setup.source, word
+
+
+def test_an_older_setup_cell_is_replaced_not_duplicated():
+    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
+    old = ("# Colab setup (written by `make badges`): installs the course helpers on Colab only.\n"
+           "import sys")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+                                         nbformat.v4.new_code_cell(old)])
+    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo)
+    assert colab.apply_badges(nb, "notebooks/x.ipynb", repo)
+    assert len(nb.cells) == 2 and colab.badge_problems(nb, "notebooks/x.ipynb", repo) == []
 
 
 def _project_copy(tmp_path: Path, tool_table: str) -> Path:
     (tmp_path / "labutils").mkdir()
     (tmp_path / "notebooks").mkdir()
     shutil.copy(REPO / "notebooks" / "01_autograd.ipynb", tmp_path / "notebooks")
+    shutil.copytree(REPO / "images", tmp_path / "images")
     (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\n{tool_table}')
     return tmp_path
 
@@ -91,5 +119,5 @@ def test_update_badges_with_an_explicit_repository(tmp_path):
     text = (root / "notebooks" / "01_autograd.ipynb").read_text()
     assert "github/t/course/blob/spring/notebooks/01_autograd.ipynb" in text
     assert colab.update_badges(root, check=True, echo=print, repo=other) == 0
-    # the course setting differs: badge, setup cell and lesson 01's two links to images/
-    assert colab.update_badges(root, check=True, echo=print) == 4
+    # the course setting differs: badge and setup cell (the pictures are embedded, not linked)
+    assert colab.update_badges(root, check=True, echo=print) == 2

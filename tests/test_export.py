@@ -1,9 +1,24 @@
-"""labutils.export (`make export`): the hand-in HTML page, and PDF only where LaTeX exists."""
+"""labutils.export (`make export`): the hand-in HTML page, and PDF only where LaTeX exists.
+
+The page must work offline: it is checked in headless Chromium with the network off (skipped,
+loudly, where chromium is not installed; .ci/run installs it).
+"""
+
+import base64
+import html as html_text
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from labutils import cli, export
+from labutils.figures import IMAGE_LINK
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _notebook(path):
@@ -50,3 +65,119 @@ def test_missing_or_broken_notebook_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["export", str(broken)]) == 2
     assert "not a readable notebook" in capsys.readouterr().err
     assert not (tmp_path / "broken.html").exists()
+
+
+def test_pdf_message_is_grammatical():
+    assert "xelatex is not installed" in export.pdf_skipped_message(["xelatex"])
+    assert "pandoc and xelatex are not installed" in export.pdf_skipped_message(
+        ["pandoc", "xelatex"])
+
+
+def _rich_notebook(path):
+    """Math in every delimiter, an embedded course picture, a PNG output, a widget and the badge."""
+    from labutils.colab import BADGE_IMAGE, BADGE_PREFIX
+    from labutils.figures import embed_images
+
+    picture = embed_images("![graph](../images/graph_composition.png)", REPO / "images")
+    png = base64.b64encode((REPO / "images" / "graph_composition.png").read_bytes()).decode()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"{BADGE_PREFIX}{BADGE_IMAGE})](https://x.org)\n# Report"),
+        nbformat.v4.new_markdown_cell(
+            "Inline $E = \\frac{1}{2}\\sum_c (y_c - d_c)^2$ and $w_{ij}$;\n\n"
+            "$$\\Delta w(t) = -\\varepsilon \\frac{\\partial E}{\\partial w} + \\alpha\\,"
+            "\\Delta w(t-1)$$\n\n\\begin{align} a &= b \\\\ c &= \\boldsymbol{d} \\end{align}\n\n"
+            + picture),
+        nbformat.v4.new_code_cell("plot()", execution_count=1, outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Fig>"}),
+            nbformat.v4.new_output("display_data", data={
+                export.WIDGET_VIEW: {"model_id": "abc", "version_major": 2},
+                "text/plain": "100%|##########| 10/10"})]),
+    ])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_html_page_loads_nothing_from_the_network(tmp_path):
+    path = _rich_notebook(tmp_path / "report.ipynb")
+    html = export.export_notebook(path, pdf=False).written[0].read_text()
+    tags = re.findall(r"<(?:script|link|img)\b[^>]*>", html)
+    remote = [tag for tag in tags if re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", tag)]
+    assert remote == [], "the page would fetch these from the network"
+    assert "window.MathJax" in html and "MathJax" in export.mathjax_source()[:20000]
+    assert "require.js" not in html and "colab-badge" not in html and export.WIDGET_VIEW not in html
+    assert "100%|##########| 10/10" in html  # a widget's text stays
+
+
+def test_missing_mathjax_is_a_clear_error(monkeypatch):
+    def gone(_package):
+        raise ModuleNotFoundError("No module named 'mathjax'")
+
+    monkeypatch.setattr(export.package_files, "files", gone)
+    with pytest.raises(RuntimeError, match="pip install django-static-mathjax"):
+        export.mathjax_source()
+
+
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const report = () => {
+    const images = [...document.images];
+    document.body.setAttribute("data-probe", JSON.stringify({
+      math: document.querySelectorAll("mjx-container").length,
+      errors: document.querySelectorAll("mjx-merror").length,
+      images: images.length,
+      broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60)),
+      text: [...document.querySelectorAll(".jp-MarkdownOutput")].map(e => e.innerText).join("\\n"),
+    }));
+  };
+  (window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())
+    .then(report, report);
+});
+</script>"""
+"""Added to a copy of the page: once MathJax is done, writes what the browser shows into the DOM."""
+RAW_TEX = re.compile(r"\$[^$\n]+\$|\\\(|\\\[|\\begin\{|[_^]\{")
+"""TeX a reader would see: $...$, \\( or \\[, an environment, a sub- or superscript in braces.
+(nbconvert's markdown reads \\( as an escaped parenthesis: lessons write math as $...$.)"""
+
+
+def offline_browser_view(page, tmp_path) -> dict:
+    """What headless Chromium shows of `page` with the network off (a proxy that refuses all)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("!!! chromium is not installed (Debian: apt-get install chromium; .ci/run "
+                    "installs it): THE OFFLINE BROWSER CHECK OF THE HTML EXPORT DID NOT RUN !!!")
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=30000", "--dump-dom",
+         probed.as_uri()], capture_output=True, text=True, timeout=180)
+    found = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert found, f"the page never finished loading in Chromium: {result.stderr[-2000:]}"
+    return json.loads(html_text.unescape(found.group(1)))
+
+
+def assert_renders_offline(view: dict, images: int) -> None:
+    assert view["math"] > 0 and view["errors"] == 0, "MathJax did not typeset the math"
+    assert RAW_TEX.findall(view["text"]) == [], "raw TeX is left on the page"
+    assert view["images"] == images and view["broken"] == [], "pictures did not load"
+
+
+def test_export_renders_math_and_pictures_in_a_browser_offline(tmp_path):
+    page = export.export_notebook(_rich_notebook(tmp_path / "report.ipynb"), pdf=False).written[0]
+    view = offline_browser_view(page, tmp_path)
+    assert_renders_offline(view, images=2)
+    assert view["math"] == 4  # two inline, one display, one align environment
+
+
+def test_lesson_01_exported_renders_offline(tmp_path):
+    """Lesson 01 as the course ships it: pictures embedded (make images), math everywhere."""
+    from labutils.figures import embed_in_notebook
+
+    nb = nbformat.read(REPO / "notebooks" / "01_autograd.ipynb", as_version=4)
+    embed_in_notebook(nb, REPO / "images")
+    nbformat.write(nb, tmp_path / "01_autograd.ipynb")
+    page = export.export_notebook(tmp_path / "01_autograd.ipynb", pdf=False).written[0]
+    shown = sum(len(IMAGE_LINK.findall(c.source)) for c in nb.cells if c.cell_type == "markdown")
+    outputs = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert_renders_offline(offline_browser_view(page, tmp_path), images=shown - 1 + outputs)

@@ -1,52 +1,59 @@
-"""Images in notebooks render everywhere: GitHub, Colab, VS Code, `make lab` (rooted at notebooks/).
+"""Pictures render everywhere, offline too: Colab, GitHub, JupyterLab (`make lab`), the HTML export.
 
-The rule: a picture in a markdown cell is a file of images/, linked by its raw GitHub URL in the
-course repository named in pyproject.toml ([tool.labutils]), as `make badges` writes it. A relative
-link breaks on Colab (no repository around the notebook) and under `make lab` (no files above its
-root); a cell attachment is not rendered by Colab. The one other image allowed is the Colab badge.
+The rule: a picture in a markdown cell is a file of images/, embedded in the markdown as a data: URI
+whose title names the file (`make images` and `make badges` write it), with the bytes images/ holds.
+A remote URL needs the network (and a raw GitHub URL a public repository: the instructor's is
+private); a relative link breaks on Colab and under `make lab`; Colab does not render cell
+attachments. The one remote image allowed is the Colab badge: it sits in a link to Colab, which
+needs the network anyway (offline its alt text "Open In Colab" shows), and the same badge line is
+used in README files, where GitHub does not render data: images.
 """
 
+import base64
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from labutils.colab import BADGE_IMAGE, CourseRepository, apply_badges, read_course_repository
-from labutils.figures import course_image_name, image_url, point_images_at
+from labutils.colab import BADGE_IMAGE, all_notebooks, update_badges
+from labutils.figures import (
+    EMBEDDED,
+    IMAGE_LINK,
+    course_image_name,
+    embed_images,
+    embed_in_notebook,
+    image_problems,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").rglob("*.ipynb") if not p.name.startswith("."))
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
-HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", re.IGNORECASE)
+NOTEBOOKS = all_notebooks(REPO)
+HTML_IMAGE = r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)"
 
 
-def image_targets(source: str) -> list[str]:
-    """Every image a markdown source shows, in markdown or HTML syntax."""
-    return MARKDOWN_IMAGE.findall(source) + HTML_IMAGE.findall(source)
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
-def rule_violations(path: Path, repo: CourseRepository, images: Path) -> list[str]:
-    """What breaks the image rule in one notebook (empty when it holds)."""
-    problems = []
-    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+def rule_violations(path: Path, images: Path) -> list[str]:
+    """What breaks the picture rule in one notebook (empty when it holds)."""
+    nb = nbformat.read(path, as_version=4)
+    problems = [f"{path.name}: {problem}" for problem in image_problems(nb, images)]
+    for index, cell in enumerate(nb.cells):
         where = f"{path.name} cell {index}"
         if cell.get("attachments"):
             problems.append(f"{where}: cell attachments (Colab does not render them)")
         if cell.cell_type != "markdown":
             continue
-        for target in image_targets(cell.source):
+        shown = [(m.group(2), m.group(3)) for m in IMAGE_LINK.finditer(cell.source)]
+        shown += [(target, None) for target in re.findall(HTML_IMAGE, cell.source, re.I)]
+        for target, title in shown:
             if target == BADGE_IMAGE:
                 continue
-            name = course_image_name(target)
-            if name is None:
-                problems.append(f"{where}: image {target!r} is not a file of images/ "
-                                "(put it there and link it as `make badges` does)")
-            elif target != image_url(repo, name):
-                problems.append(f"{where}: image {target!r} should be {image_url(repo, name)} "
-                                "(run `make badges`)")
-            elif not (images / name).is_file():
-                problems.append(f"{where}: images/{name} does not exist (run `make images`)")
+            if not target.startswith(EMBEDDED) or course_image_name(target, title) is None:
+                problems.append(f"{where}: picture {target[:60]!r} is not an embedded file of "
+                                "images/ (put it in images/, link it as ../images/NAME.png and "
+                                "run `make images`)")
     return problems
 
 
@@ -58,9 +65,8 @@ def test_notebooks_are_found():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO).as_posix())
-def test_every_image_is_a_course_image_at_its_raw_url_or_the_colab_badge(path):
-    repo = read_course_repository(REPO / "pyproject.toml")
-    assert rule_violations(path, repo, REPO / "images") == []
+def test_every_picture_is_embedded_or_the_colab_badge(path):
+    assert rule_violations(path, REPO / "images") == [], "run `make images`"
 
 
 def test_every_file_of_images_folder_is_shown_somewhere():
@@ -68,41 +74,68 @@ def test_every_file_of_images_folder_is_shown_somewhere():
     for path in NOTEBOOKS:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "markdown":
-                shown.update(filter(None, map(course_image_name, image_targets(cell.source))))
+                shown.update(course_image_name(m.group(2), m.group(3))
+                             for m in IMAGE_LINK.finditer(cell.source))
     assert {p.name for p in (REPO / "images").glob("*.png")} <= shown, "unused file in images/"
 
 
-def test_the_rule_catches_links_that_break_outside_the_repository(tmp_path):
-    repo = CourseRepository("https://github.com/someone/course", "main")
-    (tmp_path / "graph.png").write_bytes(b"")
-    path = tmp_path / "probe.ipynb"
+def test_the_rule_catches_pictures_that_need_the_network_or_a_repository(tmp_path):
+    (tmp_path / "graph.png").write_bytes(b"\x89PNG new")
+    stale = embed_images("![g](images/graph.png)", tmp_path)
+    (tmp_path / "graph.png").write_bytes(b"\x89PNG redrawn")
     attached = nbformat.v4.new_markdown_cell("![pasted](attachment:p.png)")
     attached["attachments"] = {"p.png": {"image/png": ""}}
+    path = tmp_path / "probe.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("![graph](../images/graph.png)"),
         nbformat.v4.new_markdown_cell('<img src="https://example.org/x.png" width=200>'),
         attached,
         nbformat.v4.new_markdown_cell(
-            "![old fork](https://raw.githubusercontent.com/other/course/main/images/graph.png)"),
-        nbformat.v4.new_markdown_cell(f"![gone]({image_url(repo, 'gone.png')})"),
-        nbformat.v4.new_markdown_cell(f"![fine]({image_url(repo, 'graph.png')}) and the badge "
-                                      f"![Open In Colab]({BADGE_IMAGE})"),
+            "![raw](https://raw.githubusercontent.com/o/course/main/images/graph.png)"),
+        nbformat.v4.new_markdown_cell(stale),
+        nbformat.v4.new_markdown_cell("![unnamed](data:image/png;base64,iVBORw0K)"),
+        nbformat.v4.new_markdown_cell(embed_images("![fine](../images/graph.png) and the "
+                                                   f"badge ![Open In Colab]({BADGE_IMAGE})",
+                                                   tmp_path)),
     ]), path)
-    problems = rule_violations(path, repo, tmp_path)
-    assert [p.split(":")[0] for p in problems] == [
-        "probe.ipynb cell 0", "probe.ipynb cell 1", "probe.ipynb cell 2", "probe.ipynb cell 2",
-        "probe.ipynb cell 3", "probe.ipynb cell 4"]
+    problems = rule_violations(path, tmp_path)
+    assert sum("not embedded as images/ holds it" in p for p in problems) == 3  # 0, 3 and 4
+    flagged = sorted({p.split(":")[0] for p in problems if "cell" in p.split(":")[0]})
+    assert flagged == [f"probe.ipynb cell {i}" for i in (0, 1, 2, 3, 5)]
 
 
-def test_make_badges_points_image_links_at_the_configured_repository():
-    fork = CourseRepository("https://github.com/a-fork/course", "spring-2027")
-    source = ("![g](../images/g.png) ![h](https://raw.githubusercontent.com/x/y/main/images/h.png)"
+def test_embedding_is_idempotent_and_leaves_other_images_alone(tmp_path):
+    one, two = b"\x89PNG one", b"\x89PNG two"
+    (tmp_path / "g.png").write_bytes(one)
+    source = ("![g](../images/g.png) ![h](https://raw.githubusercontent.com/x/y/main/images/g.png)"
               f" ![Open In Colab]({BADGE_IMAGE}) ![web](https://example.org/w.png)")
-    assert point_images_at(source, fork) == (
-        "![g](https://raw.githubusercontent.com/a-fork/course/spring-2027/images/g.png) "
-        "![h](https://raw.githubusercontent.com/a-fork/course/spring-2027/images/h.png)"
-        f" ![Open In Colab]({BADGE_IMAGE}) ![web](https://example.org/w.png)")
+    once = embed_images(source, tmp_path)
+    assert once.count(f'{EMBEDDED}{b64(one)} "images/g.png")') == 2
+    assert f"![Open In Colab]({BADGE_IMAGE})" in once and "(https://example.org/w.png)" in once
+    assert embed_images(once, tmp_path) == once
+    (tmp_path / "g.png").write_bytes(two)  # `make images` redrew it
+    assert embed_images(once, tmp_path).count(b64(two)) == 2
+
+
+def test_a_missing_picture_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run `make images`"):
+        embed_images("![gone](../images/gone.png)", tmp_path)
+
+
+def test_make_badges_embeds_the_pictures_of_lesson_01(tmp_path):
+    (tmp_path / "notebooks").mkdir()
     nb = nbformat.read(REPO / "notebooks" / "01_autograd.ipynb", as_version=4)
-    assert apply_badges(nb, "notebooks/01_autograd.ipynb", fork)
-    fork_images = "https://raw.githubusercontent.com/a-fork/course/spring-2027/images/"
-    assert fork_images in nbformat.writes(nb)
+    for cell in nb.cells:  # as an instructor writes a new picture
+        if cell.cell_type == "markdown":
+            cell.source = IMAGE_LINK.sub(
+                lambda m: f"{m.group(1)}../images/{course_image_name(m.group(2), m.group(3))})"
+                if course_image_name(m.group(2), m.group(3)) else m.group(0), cell.source)
+    nbformat.write(nb, tmp_path / "notebooks" / "01_autograd.ipynb")
+    (tmp_path / "images").symlink_to(REPO / "images")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.labutils]\nrepository = "https://github.com/t/course"\n')
+    path = tmp_path / "notebooks" / "01_autograd.ipynb"
+    assert rule_violations(path, REPO / "images") != []
+    assert update_badges(tmp_path, echo=print) == 0
+    assert rule_violations(path, REPO / "images") == []
+    assert not embed_in_notebook(nbformat.read(path, as_version=4), REPO / "images")

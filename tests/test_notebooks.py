@@ -51,7 +51,7 @@ def test_every_linked_image_exists():
             if cell.cell_type != "markdown":
                 continue
             for target in IMAGE_LINK.findall(cell.source):
-                if target.startswith(("http://", "https://", "attachment:")):
+                if target.startswith(("http://", "https://", "attachment:", "data:")):
                     continue
                 assert (path.parent / target).is_file(), f"{path.name} links missing {target}"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from labutils.colab import SETUP_MARKER
 from labutils.instructor.assignment import check_cells, check_name, load_release, source_checksum
 from labutils.instructor.grading.sandbox import instructor_repository
 
@@ -24,8 +25,9 @@ SKIP_TAGS = {"nbval-skip", "skip-execution"}
 IGNORE_OUTPUT_LINES = {"# NBVAL_IGNORE_OUTPUT"}
 SKIP_LINES = {"# NBVAL_SKIP"}
 MARKER_PREFIX = "# NBVAL_"
-SETUP_PREFIX = "# Colab setup"
-"""First line of the release's Colab setup cell (its output depends on the machine)."""
+SETUP_PREFIX = (SETUP_MARKER, "# Colab setup")
+"""First lines of the release's Colab setup cell, today's and older (its output depends on the
+machine)."""
 
 DATA_PATH_TOKEN = "__LABUTILS_DATA_PATH__"
 """Replaced by the data file's path (as the kernel sees it) just before the run."""
