@@ -98,3 +98,24 @@ lock: $(STAMP)  ## Re-pin constraints.txt from .venv (keeps pins other Pythons n
 
 clean-venv:  ## Remove .venv (the next command reinstalls it).
 	rm -rf $(VENV)
+
+# The course website (site/, issue 22): Sphinx tools of its own in $(SITE_VENV), pinned by
+# site/constraints.txt (students never need them). Built from the STUDENT release: here, in the
+# instructor repository, a release built into $(SITE_RELEASE) first; in the student repository,
+# the repository itself. Executes no notebook (pages show the stored outputs).
+SITE_VENV    ?= build/site-venv
+SITE_STAMP   := $(SITE_VENV)/.installed-stamp
+SITE_RELEASE := build/site-release
+.PHONY: site
+
+$(SITE_STAMP): site/constraints.txt site/requirements.txt
+	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	    -c site/constraints.txt -r site/requirements.txt
+	@touch $(SITE_STAMP)
+
+site: $(SITE_STAMP) $(if $(wildcard labutils/instructor),$(STAMP))  ## Build the course website (build/site/) from the student release.
+	@if [ -d labutils/instructor ]; then \
+	    $(MAKE) --no-print-directory release DIR=$(SITE_RELEASE) >/dev/null \
+	    && $(SITE_VENV)/bin/python site/build.py --release $(SITE_RELEASE) --to build/site; \
+	else $(SITE_VENV)/bin/python site/build.py --release . --to build/site; fi

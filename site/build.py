@@ -16,14 +16,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from prepare import SiteSourceError, prepare  # noqa: E402 (this folder is no package)
+from prepare import SiteSourceError, prepare_source  # noqa: E402 (this folder is no package)
 
 
 def build(release: Path, out: Path, work: Path) -> list[str]:
     """Prepare the source from `release` in `work`, build HTML into `out`; return the pages."""
     from sphinx.cmd.build import build_main
 
-    settings = prepare(release, work / "source", HERE / "conf.py")
+    settings = prepare_source(release, work / "source", HERE / "conf.py")
     if out.exists():
         shutil.rmtree(out)
     args = ["-b", "html", "-q", "-W", "--keep-going", "-d", str(work / "doctrees"),

@@ -164,7 +164,7 @@ def release_notebooks(release: Path) -> list[str]:
     return found
 
 
-def prepare(release: Path, source: Path, conf: Path) -> dict:
+def prepare_source(release: Path, source: Path, conf: Path) -> dict:
     """Write the Sphinx source of the site for `release` into `source` (emptied first)."""
     release, source = Path(release).resolve(), Path(source)
     url, branch = read_repository(release)

@@ -6,13 +6,14 @@ built here, that a course publishes as it is:
 - copied: the lessons (`notebooks/NN_*.ipynb`, with outputs, except that each fill-in
   exercise's solution region becomes `# YOUR CODE HERE` and its cell loses its outputs:
   labutils.instructor.lessons), `images/`, `data/` (the committed files only), `labutils/`
-  without `labutils/instructor/`, `tests/` without `tests/instructor/`, `environment.yml`,
-  `constraints.txt`, `.gitignore`;
+  without `labutils/instructor/`, `tests/` without `tests/instructor/`, `site/` (the course
+  website's sources: `make site`), `environment.yml`, `constraints.txt`, `.gitignore`;
 - generated: each student assignment from its instructor source (`notebooks/instructor/
   NN_name_solution.ipynb` -> `notebooks/NN_name.ipynb`, no outputs, marked as a student copy),
   `pyproject.toml` (the student package only; `[tool.labutils]` names the student repository),
   the `Makefile` without the instructor targets, `.ci/run` and the student `README.md`
-  (templates in `release_files/`);
+  (templates in `release_files/`), and `.github/workflows/site.yml`, which publishes the site
+  on GitHub Pages;
 - Colab: every notebook's badge and setup cell point at the student repository and branch
   (`student_repository`, `student_branch` in this repository's `[tool.labutils]`);
 - `--with-report` adds the reference report as a self-contained HTML page (after the deadline).
@@ -50,8 +51,10 @@ INSTRUCTOR_FOLDERS = ("labutils/instructor", "notebooks/instructor", "tests/inst
 and the reference report, and their tests."""
 
 COPIED_FILES = ("environment.yml", "constraints.txt", ".gitignore")
-COPIED_FOLDERS = ("images", "data", "labutils", "tests")
+COPIED_FOLDERS = ("images", "data", "labutils", "tests", "site")
 GENERATED_FILES = ("README.md", "pyproject.toml", "Makefile", ".ci/run")
+PUBLISHING = (".github/workflows/site.yml",)
+"""Templates copied as they are: the GitHub Pages workflow that publishes the course site."""
 
 SOLUTION_SUFFIX = "_solution"
 _LESSON = re.compile(r"^\d+_.*\.ipynb$")
@@ -235,6 +238,9 @@ def build_release(
     ci.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(TEMPLATES / ".ci" / "run", ci)
     ci.chmod(0o755)
+    for name in PUBLISHING:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(TEMPLATES / name, target / name)
 
     # Every shipped notebook points at the student repository (badge, setup cell).
     update_badges(target, echo=lambda _line: None, repo=repo)

@@ -328,9 +328,9 @@ def test_leak_search_finds_a_planted_leak(tree, secrets, tmp_path):
 
 def test_release_layout(tree):
     top = sorted(p.name for p in tree.iterdir())
-    assert top == [".ci", ".gitignore", "Makefile", "README.md", "constraints.txt", "data",
-                   "environment.yml", "images", "labutils", "notebooks", "pyproject.toml",
-                   "tests"]
+    assert top == [".ci", ".github", ".gitignore", "Makefile", "README.md", "constraints.txt",
+                   "data", "environment.yml", "images", "labutils", "notebooks", "pyproject.toml",
+                   "site", "tests"]
     for folder in release.INSTRUCTOR_FOLDERS:
         assert not (tree / folder).exists(), folder
     assert (tree / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"
