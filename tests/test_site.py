@@ -125,8 +125,9 @@ def fake_release(root: Path) -> Path:
     (root / "images" / "g.png").write_bytes(b"png")
     (root / "pyproject.toml").write_text(
         '[tool.labutils]\nrepository = "https://github.com/o/r"\nbranch = "main"\n')
-    (root / "README.md").write_text(f"# Course\n\n| 01 | [`01_a`](notebooks/01_a.ipynb) | "
-                                    f"{BADGE} |\n\nSee [`labutils`](labutils/) and ![g]({RAW}g.png).")
+    (root / "README.md").write_text(
+        f"# Course\n\n| 01 | [`01_a`](notebooks/01_a.ipynb) | {BADGE} |\n\n"
+        f"See [`labutils`](labutils/) and ![g]({RAW}g.png).")
     (root / "labutils").mkdir()
     nbformat.write(lesson(), root / "notebooks" / "01_a.ipynb")
     return root
