@@ -22,6 +22,9 @@ except ModuleNotFoundError:  # Python < 3.11: unsupported, but the other tests s
 
 REPO = Path(__file__).resolve().parents[1]
 LOCK = REPO / "constraints.txt"
+SITE_LOCK = REPO / "site" / "constraints.txt"
+"""The course site's own tools (make site installs them into SITE_VENV, never into .venv)."""
+SITE_VENV = REPO / "build" / "site-venv"
 # What `python -m venv` puts in a new environment itself, before anything from the lock.
 VENV_BOOTSTRAP = {"pip"} | ({"setuptools"} if sys.version_info < (3, 12) else set())
 
@@ -36,9 +39,9 @@ def _project() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
 
 
-def _lock() -> list[Requirement]:
-    """Every pin in constraints.txt (comments and blank lines skipped)."""
-    lines = (line.split("#", 1)[0].strip() for line in LOCK.read_text().splitlines())
+def _lock(path: Path = LOCK) -> list[Requirement]:
+    """Every pin in constraints.txt, or another lock (comments and blank lines skipped)."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
     return [Requirement(line) for line in lines if line]
 
 
@@ -68,13 +71,14 @@ def test_readme_states_the_supported_pythons():
         f"README.md's Requirements must quote pyproject's requires-python = \"{requires}\"")
 
 
-def test_lock_is_exact_pins_without_duplicates():
+@pytest.mark.parametrize("lock", [LOCK, SITE_LOCK], ids=["course", "site"])
+def test_lock_is_exact_pins_without_duplicates(lock):
     seen = set()
-    for pin in _lock():
+    for pin in _lock(lock):
         specs = list(pin.specifier)
         assert len(specs) == 1 and specs[0].operator == "==", f"not an exact pin: {pin}"
         key = (canonicalize_name(pin.name), str(pin.marker))
-        assert key not in seen, f"{pin.name} pinned twice in constraints.txt"
+        assert key not in seen, f"{pin.name} pinned twice in {lock.name}"
         seen.add(key)
 
 
@@ -112,3 +116,42 @@ def test_lock_covers_this_environment():
     fix = "fix: `make lock`, or `make clean-venv setup` to return to the lock"
     report = "\n".join(sorted(problems))
     assert not problems, f"constraints.txt on Python {python} ({fix}):\n{report}"
+
+
+def test_site_lock_pins_every_site_tool_within_its_range():
+    pins = {canonicalize_name(p.name): next(iter(p.specifier)).version for p in _lock(SITE_LOCK)}
+    wanted = _lock(REPO / "site" / "requirements.txt")
+    assert wanted, "site/requirements.txt names no tool"
+    for tool in wanted:
+        name = canonicalize_name(tool.name)
+        assert name in pins, f"{tool.name} of site/requirements.txt: not in site/constraints.txt"
+        assert tool.specifier.contains(pins[name]), f"site lock pins {name}=={pins[name]}: {tool}"
+
+
+def test_site_tools_stay_out_of_the_course_environment():
+    """Students never install Sphinx: the course lock pins none of the site's own tools."""
+    course = {canonicalize_name(p.name) for p in _lock()}
+    site = {canonicalize_name(p.name) for p in _lock(REPO / "site" / "requirements.txt")}
+    assert not course & site, f"site tools in constraints.txt: {sorted(course & site)}"
+
+
+@pytest.mark.skipif(not (SITE_VENV / ".installed-stamp").exists(),
+                    reason="the site's environment was not installed by `make site`")
+def test_site_lock_covers_the_site_environment():
+    """Every package `make site` installed into build/site-venv is pinned at its version."""
+    import os
+    import subprocess
+
+    alone = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only what it installed
+    frozen = subprocess.run([str(SITE_VENV / "bin" / "python"), "-m", "pip", "freeze",
+                             "--exclude-editable"], capture_output=True, text=True, check=True,
+                            env=alone)
+    pins = {canonicalize_name(p.name): next(iter(p.specifier)).version for p in _lock(SITE_LOCK)
+            if p.marker is None or p.marker.evaluate()}
+    problems = []
+    for line in frozen.stdout.split():
+        name, _, version = line.partition("==")
+        if pins.get(canonicalize_name(name)) != version:
+            problems.append(f"{line} installed, pinned {pins.get(canonicalize_name(name))}")
+    assert not problems, "site/constraints.txt (re-pin: see its first lines):\n" + "\n".join(
+        problems)
