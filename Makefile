@@ -110,8 +110,8 @@ SITE_RELEASE := build/site-release
 
 $(SITE_STAMP): site/constraints.txt site/requirements.txt
 	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
-	$(SITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-	    -c site/constraints.txt -r site/requirements.txt
+	env -u PYTHONPATH $(SITE_VENV)/bin/python -m pip install --quiet --no-compile \
+	    --disable-pip-version-check -c site/constraints.txt -r site/requirements.txt
 	@touch $(SITE_STAMP)
 
 site: $(SITE_STAMP) $(if $(wildcard labutils/instructor),$(STAMP))  ## Build the course website (build/site/) from the student release.
