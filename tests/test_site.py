@@ -34,7 +34,7 @@ def load_prepare():
 
 prepare = load_prepare()
 BADGE = ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-         "(https://colab.research.google.com/github/o/r/blob/main/notebooks/01_a.ipynb)")
+         "(https://colab.research.google.com/github/o/r/blob/spring/notebooks/01_a.ipynb)")
 RAW = "https://raw.githubusercontent.com/o/r/main/images/"
 
 
