@@ -8,6 +8,7 @@ The pages show what a student reads, minus what only makes sense inside a notebo
   other cells Colab shows as forms (`cellView: "form"`) keep their output, not their code;
 - pictures linked to the course's `images/` (raw GitHub URL or relative) become local files;
   embedded `data:` pictures stay as they are;
+- relative links to files that are no page of the site point at the file on GitHub;
 - each page gets a download link to the notebook as the release ships it (copied unchanged).
 The home page is the release's README.md with its links made to work on the site.
 Needs only the standard library and nbformat (both environments have it).
@@ -16,9 +17,11 @@ Needs only the standard library and nbformat (both environments have it).
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import tomllib
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -108,9 +111,12 @@ def _add_download_link(cells: list, name: str) -> None:
     cells.insert(0, nbformat.v4.new_markdown_cell(link))
 
 
-def prepare_notebook(nb: nbformat.NotebookNode, name: str,
-                     images: set[str]) -> nbformat.NotebookNode:
-    """The notebook as its page shows it (see the module docstring); `nb` is not changed."""
+def prepare_notebook(nb: nbformat.NotebookNode, name: str, images: set[str],
+                     links=lambda source: source) -> nbformat.NotebookNode:
+    """The notebook as its page shows it (see the module docstring); `nb` is not changed.
+
+    `links` rewrites a markdown cell's links (prepare_source: files that are no page -> GitHub).
+    """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     nb.metadata.pop("widgets", None)  # widget state would pull the widget scripts from a CDN
     kept = []
@@ -118,7 +124,7 @@ def prepare_notebook(nb: nbformat.NotebookNode, name: str,
         if is_setup_cell(cell) or is_check_cell(cell):
             continue
         if cell.cell_type == "markdown":
-            cell.source = clean_markdown(cell.source, images, "../")
+            cell.source = links(clean_markdown(cell.source, images, "../"))
             if not cell.source.strip():
                 continue
         if cell.cell_type == "code" and cell.metadata.get("cellView") == "form":
@@ -131,15 +137,19 @@ def prepare_notebook(nb: nbformat.NotebookNode, name: str,
     return nb
 
 
-def _page_links(source: str, url: str, branch: str, pages: set[str], release: Path) -> str:
-    """Links of the README to files that are no page of the site point at GitHub instead."""
+def page_links(source: str, repository: tuple[str, str], pages: set[str], release: Path,
+               base: str = "") -> str:
+    """Relative links (from folder `base`) to files that are no page of the site point at
+    the file on GitHub instead (`repository`: URL and branch)."""
+    url, branch = repository
 
     def rewrite(match: re.Match) -> str:
         text, target = match.group(1), match.group(2)
-        if re.match(r"^[a-z]+:|^#", target) or target.split("#")[0] in pages:
+        path = posixpath.normpath(posixpath.join(base, target.split("#")[0]))
+        if re.match(r"^[a-z]+:|^#", target) or path in pages or path.startswith(".."):
             return match.group(0)
-        kind = "tree" if (release / target).is_dir() else "blob"
-        return f"[{text}]({url}/{kind}/{branch}/{target.lstrip('./')})"
+        kind = "tree" if (release / path).is_dir() else "blob"
+        return f"[{text}]({url}/{kind}/{branch}/{path})"
 
     return _MD_LINK.sub(rewrite, source)
 
@@ -150,7 +160,7 @@ def home_page(release: Path, url: str, branch: str, notebooks: list[str],
     readme = (release / "README.md").read_text(encoding="utf-8")
     readme = clean_markdown(readme, images, "", colab=r"[Open in Colab](\2)")
     readme = re.sub(r"!\[([^\]]*)\]\(https?://[^)]*\)", r"\1", readme)  # no remote pictures
-    readme = _page_links(readme, url, branch, set(notebooks), release)
+    readme = page_links(readme, (url, branch), set(notebooks), release)
     pages = "\n".join(name.removesuffix(".ipynb") for name in notebooks)
     return f"{readme.rstrip()}\n\n```{{toctree}}\n:hidden:\n:maxdepth: 1\n\n{pages}\n```\n"
 
@@ -183,7 +193,9 @@ def prepare_source(release: Path, source: Path, conf: Path) -> dict:
         name = Path(relpath).name
         shutil.copy2(release / relpath, extra / "notebooks" / name)
         nb = nbformat.read(release / relpath, as_version=4)
-        nbformat.write(prepare_notebook(nb, name, images), source / relpath)
+        links = partial(page_links, repository=(url, branch), pages=set(notebooks),
+                        release=release, base="notebooks")
+        nbformat.write(prepare_notebook(nb, name, images, links), source / relpath)
     (source / "index.md").write_text(home_page(release, url, branch, notebooks, images),
                                      encoding="utf-8")
     settings = {"repository": url, "branch": branch, "notebooks": notebooks}

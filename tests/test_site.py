@@ -94,6 +94,14 @@ def test_pictures_become_local_files_and_data_uris_stay():
                        f'<img src="../images/g.png"> ![d]({RAW}missing.png)')
 
 
+def test_links_to_files_that_are_no_page_go_to_github(tmp_path):
+    source = "[bench](../benchmarks/results.md), [next](02_b.ipynb#part-1), [s](#summary)"
+    linked = prepare.page_links(source, ("https://github.com/o/r", "spring"),
+                                {"notebooks/02_b.ipynb"}, tmp_path, base="notebooks")
+    assert linked == ("[bench](https://github.com/o/r/blob/spring/benchmarks/results.md), "
+                      "[next](02_b.ipynb#part-1), [s](#summary)")
+
+
 def lesson() -> nbformat.NotebookNode:
     """A lesson as the release ships it: badge, setup cell, a check cell, a Colab form."""
     nb = nbformat.v4.new_notebook()
