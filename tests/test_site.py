@@ -149,7 +149,7 @@ def test_prepare_source_writes_pages_home_and_downloads(tmp_path):
                         "notebooks": ["notebooks/01_a.ipynb"]}
     home = (source / "index.md").read_text()
     assert f"[Open in Colab]({BADGE.split('](')[-1]}" in home
-    assert "[`labutils`](https://github.com/o/r/tree/main/labutils/)" in home
+    assert "[`labutils`](https://github.com/o/r/tree/main/labutils)" in home
     assert "![g](images/g.png)" in home and "notebooks/01_a\n```" in home
     shipped = (source / "_extra" / "notebooks" / "01_a.ipynb").read_bytes()
     assert shipped == (release / "notebooks" / "01_a.ipynb").read_bytes()
