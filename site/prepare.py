@@ -177,6 +177,10 @@ def release_notebooks(release: Path) -> list[str]:
 def prepare_source(release: Path, source: Path, conf: Path) -> dict:
     """Write the Sphinx source of the site for `release` into `source` (emptied first)."""
     release, source = Path(release).resolve(), Path(source)
+    if (release / "labutils" / "instructor").exists() or (release / "notebooks" / "instructor"
+                                                          ).exists():
+        raise SiteSourceError(f"{release} is the instructor repository: the site is built from "
+                              "the student release only (`make site` builds one first).")
     url, branch = read_repository(release)
     notebooks = release_notebooks(release)
     if source.exists():

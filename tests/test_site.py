@@ -161,6 +161,9 @@ def test_prepare_source_writes_pages_home_and_downloads(tmp_path):
 def test_prepare_source_names_the_fix_for_a_wrong_folder(tmp_path):
     with pytest.raises(prepare.SiteSourceError, match="pass the student release folder"):
         prepare.prepare_source(tmp_path, tmp_path / "source", REPO / "site" / "conf.py")
+    (tmp_path / "notebooks" / "instructor").mkdir(parents=True)
+    with pytest.raises(prepare.SiteSourceError, match="from the student release only"):
+        prepare.prepare_source(tmp_path, tmp_path / "source", REPO / "site" / "conf.py")
 
 
 # -- the built site ---------------------------------------------------------------------------
