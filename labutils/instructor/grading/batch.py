@@ -80,11 +80,7 @@ def grade_submission(
                            "could import labutils.instructor and read the instructor checkout")
     grade.cells = len(submission.cells)
     grade.words, grade.unfilled = report_words(submission, release.nb)
-    grade.unexecuted = [
-        i + 1 for i, cell in enumerate(submission.cells)
-        if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
-        and cell.get("execution_count") is None
-    ]
+    grade.unexecuted = _unexecuted(submission)
     prepared = prepare(submission, release.nb, collection)
     label = _labels(prepared)
     grade.check_cells = prepared.check_cells
@@ -132,6 +128,13 @@ def grade_submission(
             trained and facts is not None and facts.paper_reason),
     }
     return grade
+
+
+def _unexecuted(submission: nbformat.NotebookNode) -> list[int]:
+    """Code cells (numbered from 1) the student never ran: no outputs, no execution count."""
+    return [i + 1 for i, cell in enumerate(submission.cells)
+            if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
+            and cell.get("execution_count") is None]
 
 
 def _yes(flag: bool) -> str:
