@@ -88,7 +88,7 @@ def load_data(
     try:
         archive = repacked(raw)
     except DataRejected as err:
-        return {}, [f"data rejected: {err}"]
+        return {}, [f"data rejected before torch.load(weights_only=True): {err}"]
     try:
         loaded = torch.load(io.BytesIO(archive), weights_only=True, map_location="cpu")
     except Exception as err:  # weights_only refuses anything but plain data
