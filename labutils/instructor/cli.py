@@ -10,9 +10,15 @@ None of this ships to students: the student package's own command line is `pytho
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import labutils
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -91,6 +97,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:
         print(f"labutils.instructor {args.command}: {err}", file=sys.stderr)
         return 2
+
+
+def installed_root() -> Path | None:
+    """The folder the installed `labutils` is imported from (for an editable install, its
+    checkout); None when the distribution is not installed."""
+    try:
+        dist = importlib.metadata.distribution("labutils")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    if direct.get("dir_info", {}).get("editable") and direct.get("url", "").startswith("file:"):
+        return Path(unquote(urlparse(direct["url"]).path)).resolve()
+    return Path(str(dist.locate_file("labutils"))).resolve().parent
+
+
+def origin_problem() -> str:
+    """Why this run must not go on ('' when `labutils` is the installed package, or comes from
+    a folder the instructor named in PYTHONPATH): `python -m` puts the current folder first
+    on sys.path, so from inside a fork it would import and run the fork's code as the grader."""
+    here = Path(labutils.__file__).resolve().parents[1]
+    installed = installed_root()
+    named = {Path(entry).resolve() for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+             if entry}
+    if here == installed or here in named:
+        return ""
+    return (f"refusing to run: labutils was imported from {here}, not from the installed "
+            f"package ({installed or 'labutils is not installed'}); `python -m` imports from "
+            "the current folder first. Run it from another folder, or as "
+            "`python -P -m labutils.instructor ...` (or name that checkout in PYTHONPATH)")
 
 
 if __name__ == "__main__":

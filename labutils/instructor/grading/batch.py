@@ -7,6 +7,8 @@ import os
 import queue
 import re
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,11 +80,7 @@ def grade_submission(
                            "could import labutils.instructor and read the instructor checkout")
     grade.cells = len(submission.cells)
     grade.words, grade.unfilled = report_words(submission, release.nb)
-    grade.unexecuted = [
-        i + 1 for i, cell in enumerate(submission.cells)
-        if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
-        and cell.get("execution_count") is None
-    ]
+    grade.unexecuted = _unexecuted(submission)
     prepared = prepare(submission, release.nb, collection)
     label = _labels(prepared)
     grade.check_cells = prepared.check_cells
@@ -130,6 +128,13 @@ def grade_submission(
             trained and facts is not None and facts.paper_reason),
     }
     return grade
+
+
+def _unexecuted(submission: nbformat.NotebookNode) -> list[int]:
+    """Code cells (numbered from 1) the student never ran: no outputs, no execution count."""
+    return [i + 1 for i, cell in enumerate(submission.cells)
+            if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
+            and cell.get("execution_count") is None]
 
 
 def _yes(flag: bool) -> str:
@@ -210,21 +215,40 @@ def grade_all(
 ) -> list[Grade]:
     """Grade each submission (`jobs` at a time), printing its table in order as it is done.
 
-    Every file is read and hashed before the first one runs. Without `unsafe_no_sandbox`,
+    Every file is read, hashed and copied into a private folder of the grader before the first
+    one runs (links refused); only those copies are graded. Without `unsafe_no_sandbox`,
     raises SandboxUnavailable when bwrap cannot be used.
     """
-    inputs = read_inputs([Path(p) for p in paths])
-    if release is None:
-        release = load_reference_release()
-    elif not isinstance(release, Release):
-        release = Release(release, "given notebook", "")
-    sandbox = None
-    if not unsafe_no_sandbox:
-        check_available()
-        if any(i.data is not None for i in inputs):
-            sandbox = Sandbox(student_package(), limits=limits or Limits(
-                cpu_seconds=max(total_timeout + 5, 10)))
-            hide_submissions(sandbox, [i.path for i in inputs])
+    staging = Path(tempfile.mkdtemp(prefix="labutils-submissions-"))  # 0700, the grader's own
+    try:
+        inputs = read_inputs([Path(p) for p in paths], stage_to=staging)
+        if release is None:
+            release = load_reference_release()
+        elif not isinstance(release, Release):
+            release = Release(release, "given notebook", "")
+        sandbox = None
+        if not unsafe_no_sandbox:
+            check_available()
+            if any(i.data is not None for i in inputs):
+                sandbox = Sandbox(student_package(), limits=limits or Limits(
+                    cpu_seconds=max(total_timeout + 5, 10)))
+                hide_submissions(sandbox, hidden_inputs(inputs))
+        return _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
+                             unsafe_no_sandbox, collection)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def hidden_inputs(inputs: list[InputFile]) -> list[Path]:
+    """What the sandbox hides of the inputs: the staged copies (all in the grader's private
+    folder) and the plain files they were read from (never what a refused link names; with a
+    sandbox that shows only an allow-list of folders, the copies are enough)."""
+    return [*(i.staged for i in inputs if i.staged is not None),
+            *(i.path for i in inputs if i.data is not None)]
+
+
+def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
+                  unsafe_no_sandbox, collection) -> list[Grade]:
     slots: queue.Queue[int] = queue.Queue()
     locks = []
     for _ in range(max(1, jobs)):

@@ -1,7 +1,9 @@
 """Comparing: the outputs a student stored against the grader's re-run, and the report text.
 
 Stored outputs count only as evidence that the notebook was run as submitted; no grade is read
-from them (see replay.py for what is judged).
+from them (see replay.py for what is judged). Everything here reads student text, so it is
+bounded: output text is cut to MAX_COMPARED_CHARS before any pattern runs, and every pattern
+is linear in the text (no unbounded repetition that can restart at every position).
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ import nbformat
 
 from labutils.instructor.assignment import ANSWER_PLACEHOLDER
 
+MAX_COMPARED_CHARS = 512 * 1024
+"""Output text compared per cell; the rest is cut and noted. The grader's own run keeps at most
+256 KB of output per cell, so a longer stored output could not be reproduced anyway."""
+
 _VOLATILE = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0xADDRESS"),
-    (re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py"), "<cell>"),
-    (re.compile(r"\[\d+:\d+<[^\]]*\]"), "[TIME]"),
-    (re.compile(r"\x1b\[[0-9;]*m"), ""),
+    # a path ending in the kernel's temporary cell file; anchored at the start of its run of
+    # non-blanks, so a long run without one is scanned once, not once per character
+    (re.compile(r"(?<!\S)\S*ipykernel_\d+[/\\]\d+\.py"), "<cell>"),
+    (re.compile(r"\[\d{1,9}:\d{1,9}(?::\d{1,9})?<[^\[\]\n]{0,200}\]"), "[TIME]"),  # tqdm
+    (re.compile(r"\x1b\[[0-9;]{0,32}m"), ""),
     (re.compile(r"/tmp/[\w./-]*"), "<tmp>"),
 ]
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
@@ -25,23 +33,45 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 def output_text(cell: nbformat.NotebookNode) -> str:
     """What of a cell's outputs is compared: stdout, text results, errors (not stderr, images)."""
-    parts = []
-    for output in cell.get("outputs", []):
-        kind = output.get("output_type")
-        if kind == "stream" and output.get("name") == "stdout":
-            parts.append(output.get("text", ""))
-        elif kind in ("execute_result", "display_data"):
-            data = output.get("data", {})
-            if any(key.startswith("image/") for key in data):
-                continue  # a figure; its text is a version-dependent "<Figure size ...>"
-            if "text/plain" in data:
-                parts.append(data["text/plain"] + "\n")
-        elif kind == "error":
-            parts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}\n")
-    text = "".join(parts).replace("\r\n", "\n")
+    parts, size = [], 0
+    outputs = cell.get("outputs")
+    for output in outputs if isinstance(outputs, list) else []:
+        if size > MAX_COMPARED_CHARS:
+            break
+        part = _output_part(output) if isinstance(output, dict) else ""
+        parts.append(part)
+        size += len(part)
+    text = "".join(parts)
+    if len(text) > MAX_COMPARED_CHARS:
+        text = (text[:MAX_COMPARED_CHARS]
+                + f"\n[output cut by the grader after {MAX_COMPARED_CHARS} characters]")
+    text = text.replace("\r\n", "\n")
     for pattern, replacement in _VOLATILE:
         text = pattern.sub(replacement, text)
     return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def _output_part(output: dict) -> str:
+    kind = output.get("output_type")
+    if kind == "stream" and output.get("name") == "stdout":
+        return _text(output.get("text"))
+    if kind in ("execute_result", "display_data"):
+        data = output.get("data")
+        if not isinstance(data, dict) or any(str(key).startswith("image/") for key in data):
+            return ""  # a figure; its text is a version-dependent "<Figure size ...>"
+        return _text(data["text/plain"]) + "\n" if "text/plain" in data else ""
+    if kind == "error":
+        return f"{_text(output.get('ename'))}: {_text(output.get('evalue'))}\n"
+    return ""
+
+
+def _text(value: object) -> str:
+    """A text field as nbformat stores it (a string, or a list of lines); else nothing."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "".join(value)
+    return ""
 
 
 def same_output(stored: str, fresh: str) -> bool:
@@ -55,8 +85,11 @@ def same_output(stored: str, fresh: str) -> bool:
             continue
         if not any(c in a + b for c in ".eE"):
             return False  # integers (sweeps, counts) must match exactly
-        unit = max(_last_digit_unit(a), _last_digit_unit(b))
-        if not math.isclose(float(a), float(b), rel_tol=0, abs_tol=1.5 * unit):
+        try:
+            unit = max(_last_digit_unit(a), _last_digit_unit(b))
+            if not math.isclose(float(a), float(b), rel_tol=0, abs_tol=1.5 * unit):
+                return False
+        except (ValueError, OverflowError):  # an exponent too long or too large for a float
             return False
     return True
 
@@ -95,12 +128,25 @@ def report_words(
         unfilled += cell.source.count(ANSWER_PLACEHOLDER)
         if cell.source.strip() in given:
             continue
-        text = re.sub(r"<!--.*?-->", " ", cell.source, flags=re.DOTALL)
-        text = text.replace(ANSWER_PLACEHOLDER, " ")
+        text = without_html_comments(cell.source).replace(ANSWER_PLACEHOLDER, " ")
         for line in given_lines(release):
             text = text.replace(line, " ")
         words += len(re.findall(r"[^\W_][\w'’-]*", text))
     return words, unfilled
+
+
+def without_html_comments(text: str) -> str:
+    """`text` with each `<!-- ... -->` made a blank (one pass: an unclosed one is kept as text,
+    as the pattern `<!--.*?-->` would, without rescanning the rest from every opening)."""
+    parts, start = [], 0
+    while (opening := text.find("<!--", start)) != -1:
+        closing = text.find("-->", opening + 4)
+        if closing == -1:
+            break
+        parts.append(text[start:opening])
+        start = closing + 3
+    parts.append(text[start:])
+    return " ".join(parts)
 
 
 def given_lines(release: nbformat.NotebookNode) -> list[str]:

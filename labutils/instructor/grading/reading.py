@@ -7,14 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from labutils.colab import SETUP_MARKER
-from labutils.instructor.assignment import check_cells, check_name, load_release, source_checksum
+from labutils.instructor.assignment import (
+    ANSWER_PLACEHOLDER,
+    check_cells,
+    check_name,
+    load_release,
+    source_checksum,
+)
 from labutils.instructor.grading.sandbox import instructor_repository
 
 MAX_SUBMISSION_BYTES = 64 * 2**20
@@ -58,29 +67,59 @@ class InputFile:
     data: bytes | None
     sha256: str = ""
     problem: str = ""
+    staged: Path | None = None
+    """The grader's private copy of `data` (read_inputs with `stage_to`)."""
 
 
-def read_inputs(paths: list[Path]) -> list[InputFile]:
-    """Read and hash every submission now, so nothing a submission does later changes them."""
+def read_inputs(paths: list[Path], stage_to: Path | None = None) -> list[InputFile]:
+    """Read and hash every submission now, so nothing a submission does later changes them.
+
+    A symbolic link is refused (it could name any file the grader can read), as is anything
+    but a plain file. With `stage_to` (a folder of the grader's own), each file read is also
+    copied there, as `NNNN.ipynb`, readable by the grader only.
+    """
     files = []
-    for path in paths:
+    for number, path in enumerate(paths):
         path = Path(path)
-        try:
-            if not path.is_file():
-                raise FileNotFoundError
-            size = path.stat().st_size
-            if size > MAX_SUBMISSION_BYTES:
-                files.append(InputFile(path, None, problem=f"file too large ({size} bytes)"))
-                continue
-            data = path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            files.append(InputFile(path, None, problem=f"file not found: {path}"))
+        data, problem = _read_plain_file(path)
+        if data is None:
+            files.append(InputFile(path, None, problem=problem))
             continue
-        except OSError as err:
-            files.append(InputFile(path, None, problem=f"cannot read {path}: {err.strerror}"))
-            continue
-        files.append(InputFile(path, data, hashlib.sha256(data).hexdigest()))
+        source = InputFile(path, data, hashlib.sha256(data).hexdigest())
+        if stage_to is not None:
+            source.staged = Path(stage_to) / f"{number:04d}.ipynb"
+            descriptor = os.open(source.staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                                 | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+        files.append(source)
     return files
+
+
+def _read_plain_file(path: Path) -> tuple[bytes | None, str]:
+    """The bytes of `path` if it is a plain file (not a link) of at most MAX_SUBMISSION_BYTES,
+    else None and why."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return None, f"symbolic link refused (submit the notebook file itself): {path}"
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"not a plain file: {path}"
+        if info.st_size > MAX_SUBMISSION_BYTES:
+            return None, f"file too large ({info.st_size} bytes)"
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None, f"file not found: {path}"
+    except OSError as err:  # O_NOFOLLOW: the file became a link after lstat
+        return None, f"cannot read {path}: {err.strerror}"
+    with os.fdopen(descriptor, "rb") as handle:
+        now = os.fstat(handle.fileno())
+        if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(now.st_mode):
+            return None, f"file replaced while it was read: {path}"
+        data = handle.read(MAX_SUBMISSION_BYTES + 1)
+    if len(data) > MAX_SUBMISSION_BYTES:
+        return None, f"file too large (over {MAX_SUBMISSION_BYTES} bytes)"
+    return data, ""
 
 
 @dataclass
@@ -143,12 +182,27 @@ def read_submission(source: InputFile | Path) -> tuple[nbformat.NotebookNode, li
         raise SubmissionError(f"not a valid notebook: {type(err).__name__}: {err}") from None
     if version == 3:
         notes.append("old notebook format (nbformat 3) converted to nbformat 4")
+    _check_structure(nb)
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as err:
         first = str(err).strip().split("\n", 1)[0]
         notes.append(f"notebook fails nbformat validation (graded anyway): {first[:120]}")
     return nb, notes
+
+
+def _check_structure(nb: nbformat.NotebookNode) -> None:
+    """Raise SubmissionError unless every cell has the types the grader relies on (graded
+    anyway otherwise: other validation errors become a note)."""
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise SubmissionError("not a valid notebook: 'cells' is not a list")
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("source"), str):
+            raise SubmissionError(f"not a valid notebook: cell {number} has no text source")
+        if not isinstance(cell.get("metadata", {}), dict) or not isinstance(
+                cell.get("outputs", []), list):
+            raise SubmissionError(f"not a valid notebook: cell {number} is malformed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,13 +257,7 @@ def prepare(
     """Copy the submission, restore the release's check cells, honour only the release's
     markers, and append the grader's collection cell."""
     wanted = check_cells(release)
-    release_markers = {}
-    ignore_by_id = set()  # answer cells whose output the release does not compare (timings)
-    for cell in release.cells:
-        if cell.cell_type == "code" and cell_markers(cell):
-            release_markers[source_checksum(cell.source)] = cell_markers(cell)
-            if "ignore" in cell_markers(cell) and cell.get("id"):
-                ignore_by_id.add(cell.get("id"))
+    grants = granted_markers(submission, release)
     present = {}
     for index, cell in enumerate(submission.cells):
         name = check_name(cell)
@@ -225,12 +273,7 @@ def prepare(
         granted: set[str] = set()
         if cell.cell_type == "code":  # only what the grader's run prints may count
             cell.outputs, cell.execution_count = [], None
-            granted = release_markers.get(source_checksum(cell.source), set())
-            if not granted and submission.cells[index].get("id") in ignore_by_id:
-                # A student's answer in a release cell marked ignore-output, found by its cell
-                # id (the student rewrote its source). Only 'ignore' is granted this way: the
-                # grader never skips a student's code.
-                granted = {"ignore"}
+            granted = grants[index]
             if _claims(submission.cells[index]) and not granted:
                 not_honoured.append(f"cell {index + 1}")
             cell.metadata.pop("tags", None)  # tags never steer the run
@@ -272,6 +315,64 @@ def prepare(
 
 
 _KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def granted_markers(
+    submission: nbformat.NotebookNode, release: nbformat.NotebookNode
+) -> list[set[str]]:
+    """Per submission cell, the markers the release grants it, only in the cell's own section
+    (after the same release heading or check cell): those of a release code cell with the same
+    source there; or 'ignore' for a student's answer in a release cell marked ignore-output (its
+    source rewritten), found by that cell's id where no other cell has the id. So a borrowed id
+    or a copied cell earns nothing elsewhere. The grader never skips a student's code."""
+    anchors = _anchors(release)
+    release_sections = _sections(release.cells, anchors)
+    by_source: dict[tuple[str, str | None], set[str]] = {}
+    for cell, section in zip(release.cells, release_sections, strict=True):
+        if cell.cell_type == "code" and cell_markers(cell):
+            by_source[source_checksum(cell.source), section] = cell_markers(cell)
+    ignore_by_id = {  # answer cells whose output the release does not compare (timings)
+        cell.get("id"): release_sections[index] for index, cell in enumerate(release.cells)
+        if cell.cell_type == "code" and cell.get("id") and "ignore" in cell_markers(cell)}
+    ids = Counter(cell.get("id") for cell in submission.cells)
+    sections = _sections(submission.cells, anchors)
+    grants = []
+    for index, cell in enumerate(submission.cells):
+        granted = set()
+        if cell.cell_type == "code":
+            granted = by_source.get((source_checksum(cell.source), sections[index]), set())
+            cell_id = cell.get("id")
+            if (not granted and cell_id in ignore_by_id and ids[cell_id] == 1
+                    and sections[index] == ignore_by_id[cell_id]):
+                granted = {"ignore"}
+        grants.append(set(granted))
+    return grants
+
+
+def _anchor_key(cell: nbformat.NotebookNode) -> str | None:
+    if check_name(cell):
+        return f"check {check_name(cell)}"
+    if cell.cell_type == "markdown" and ANSWER_PLACEHOLDER not in cell.source:
+        return f"markdown {cell.source.strip()}"
+    return None
+
+
+def _anchors(release: nbformat.NotebookNode) -> set[str]:
+    """The release cells that start a section: check cells and markdown cells (not answers)
+    whose text is unique in the release."""
+    keys = Counter(_anchor_key(cell) for cell in release.cells)
+    return {key for key, count in keys.items() if key is not None and count == 1}
+
+
+def _sections(cells: list, anchors: set[str]) -> list[str | None]:
+    """Per cell, the anchor at or before it (None before the first)."""
+    current, sections = None, []
+    for cell in cells:
+        key = _anchor_key(cell)
+        if key in anchors:
+            current = key
+        sections.append(current)
+    return sections
 
 
 def _restore_position(name, release, submission, cells) -> int:

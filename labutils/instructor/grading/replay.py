@@ -13,12 +13,12 @@ Nothing here runs student code or reads anything the kernel printed.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 
 import torch
 
+from labutils.instructor.grading.loading import load_data
 from labutils.instructor.rhw1986 import reference_sweep, symmetry_dataset
 from labutils.network_facts import WEIGHT_KEYS, network_facts
 from labutils.paper1986 import paper_weights
@@ -32,11 +32,6 @@ PAPER_ATOL = 0.05
 """Final weights this close to Figure 1's (printed with one decimal) count as the paper's."""
 MAX_REPLAY_SWEEPS = 20_000
 """Longer runs are not replayed (about 2 s per 1,000 sweeps here)."""
-
-_SHAPES: dict[str, tuple[int, ...]] = {"inputs": (64, 6), "targets": (64,), "sweeps": ()}
-for _prefix in ("initial", "final"):
-    _SHAPES.update({f"{_prefix}/hidden.weight": (2, 6), f"{_prefix}/hidden.bias": (2,),
-                    f"{_prefix}/output.weight": (1, 2), f"{_prefix}/output.bias": (1,)})
 
 
 @dataclass
@@ -58,45 +53,6 @@ class Verdict:
     @property
     def replay_matches(self) -> bool:
         return self.replay == "matches"
-
-
-def load_data(
-    raw: bytes | None, why_missing: str = ""
-) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """The collection file as a dict of checked tensors, and what was rejected (never raises)."""
-    if raw is None:
-        return {}, [why_missing or "no data"]
-    try:
-        loaded = torch.load(io.BytesIO(raw), weights_only=True, map_location="cpu")
-    except Exception as err:  # weights_only refuses anything but plain data
-        return {}, [f"data rejected by torch.load(weights_only=True): {type(err).__name__}"]
-    if not isinstance(loaded, dict):
-        return {}, [f"data is a {type(loaded).__name__}, not a dict"]
-    data, problems = {}, []
-    for key, value in loaded.items():
-        if not isinstance(key, str) or (key not in _SHAPES and key != "errors"):
-            problems.append(f"unexpected entry {str(key)[:40]!r} ignored")
-            continue
-        if not isinstance(value, torch.Tensor) or value.is_sparse or value.is_quantized:
-            problems.append(f"{key}: not a plain tensor")
-            continue
-        wanted = torch.int64 if key == "sweeps" else torch.float64
-        if value.dtype != wanted:
-            problems.append(f"{key}: dtype {value.dtype}, expected {wanted}")
-            continue
-        shape = tuple(value.shape)
-        if key == "errors":
-            if len(shape) != 1 or shape[0] > 10 * MAX_REPLAY_SWEEPS:
-                problems.append(f"errors: shape {shape}, expected (n,)")
-                continue
-        elif shape != _SHAPES[key]:
-            problems.append(f"{key}: shape {shape}, expected {_SHAPES[key]}")
-            continue
-        if value.dtype.is_floating_point and not torch.isfinite(value).all():
-            problems.append(f"{key}: not finite")
-            continue
-        data[key] = value.detach().clone().contiguous()
-    return data, problems
 
 
 def weights(data: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor] | None:

@@ -131,19 +131,39 @@ def _check_cells_text(check_cells: dict[str, str]) -> str:
     return "all unmodified" if not bad else "restored: " + ", ".join(bad)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]|\x1b\][^\x07\x1b]{0,256}\x07?")
+"""Terminal markup (colours, cursor moves, titles): removed whole."""
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f"  # C0 and C1 controls (tab, newline, NEL, ESC...), DEL
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, isolates
+    "\u2028\u2029]+")  # line and paragraph separators
+FORMULA_LEADS = "=+-@\uff1d\uff0b\uff0d\uff20"
+"""First characters (after blanks) that make a spreadsheet read a cell as a formula (the ASCII
+ones and their full-width forms)."""
+MAX_CSV_CHARS = 2000
+"""Characters per CSV value (student-influenced values are cut; spreadsheets allow 32,767)."""
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Student-derived text for a table: control characters and newlines become one space."""
-    text = _CONTROL.sub(" ", str(text)).strip()
+def plain_text(text: object, limit: int) -> str:
+    """`text` with terminal markup removed and every control, bidi or line-separator character
+    made one space, cut to `limit` characters (only a bounded prefix is ever scanned)."""
+    text = _ESCAPE_SEQUENCE.sub("", str(text)[: 4 * limit + 64])
+    text = _CONTROL.sub(" ", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """Student-derived text for a table: one line of at most `limit` plain characters."""
+    line = plain_text(text, 2 * limit + 64).strip()
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 def spreadsheet_safe(value: str) -> str:
-    """A CSV value no spreadsheet reads as a formula (or splits into rows)."""
-    value = _CONTROL.sub(" ", str(value))
-    if value[:1] in ("=", "+", "-", "@"):
+    """A CSV value no spreadsheet reads as a formula, splits into rows or shows reordered:
+    plain one-line text of at most MAX_CSV_CHARS, a `'` in front when a formula character
+    leads it, whatever blanks come first."""
+    value = plain_text(value, MAX_CSV_CHARS)
+    if value.lstrip()[:1] in tuple(FORMULA_LEADS):
         value = "'" + value
     return value
 
@@ -221,10 +241,10 @@ def summary_table(grades: list[Grade]) -> str:
         if g.status == "unreadable":
             rows.append((one_line(g.submission.name, 60), "unreadable", "0", "", "", "", "", box))
             continue
-        rows.append((one_line(g.submission.name, 60), g.status,
+        rows.append((one_line(g.submission.name, 60), one_line(g.status, 20),
                      f"{g.total}/{sum(POINTS.values())}", _yes(g.runs_clean),
                      "yes" if not g.differ else f"no ({len(g.differ)})",
-                     g.replay.split(":", 1)[0], one_line(g.sweeps, 12), box))
+                     one_line(g.replay.split(":", 1)[0], 20), one_line(g.sweeps, 12), box))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
                      for r in rows)
