@@ -203,7 +203,7 @@ def test_named_layers_module_is_read_like_sequential(seed0_run):
 
 
 @pytest.mark.parametrize(("bug", "check", "expected"), [
-    ("mean instead of sum", checks.check_training, "mistake: mean with 1/2"),
+    ("mean instead of sum", checks.check_training, "mistake: the error is an average"),
     ("no momentum", checks.check_training, "mistake: no momentum"),
     ("per-case updates", checks.check_training, "mistake: per-case updates"),
     ("no zero_grad", checks.check_training, "mistake: gradients pile up"),
