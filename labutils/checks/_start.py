@@ -66,7 +66,7 @@ def start_problem(w: dict[str, torch.Tensor]) -> Problem | None:
     bound = protocol("start")
     if biggest > bound + 1e-6:
         if bool((values >= 0).all()):
-            return Problem(f"all 17 initial values are >= 0, up to {biggest:.2f}.",
+            return Problem(f"all 17 initial values are >= 0, up to {biggest:.3g}.",
                            _READ + ": which signs can a starting weight have?")
         if all(largest[k] <= _TORCH_DEFAULT[k] + 1e-9 for k in KEYS):
             return Problem(
@@ -74,7 +74,7 @@ def start_problem(w: dict[str, torch.Tensor]) -> Problem | None:
                 f"{biggest:.2f}; nn.Linear draws from +-1/sqrt(inputs): +-0.41, then +-0.71).",
                 "the paper draws every weight and bias its own way (the caption of Figure 1); "
                 "overwrite the initial values, biases included, and save them afterwards.")
-        return Problem(f"an initial value ({worst}) is {biggest:.2f} in size: larger than the "
+        return Problem(f"an initial value ({worst}) is {biggest:.3g} in size: larger than the "
                        "paper's starting weights can be.", _READ + ".")
     if bool((values >= 0).all()) or bool((values <= 0).all()):
         return Problem("all 17 initial values have the same sign.",
