@@ -44,16 +44,19 @@ def summed_error(w: Weights, x: torch.Tensor, d: torch.Tensor) -> float:
     return 0.5 * float(((outputs(w, x)[1] - d) ** 2).sum())
 
 
-def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor, broadcast: bool = False) -> Weights:
-    """dE/dw summed over the cases, by the chain rule written out (the paper's eq. 5-7).
+def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor,
+              broadcast: bool = False) -> tuple[float, Weights]:
+    """(the paper's E, dE/dw) over the cases given, by the chain rule written out (eq. 4-7).
 
-    With `broadcast`, E is 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus targets (64,).
+    With `broadcast`, the gradient is of 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus
+    targets (64,).
     """
     h, y = outputs(w, x)
+    error = 0.5 * float(((y - d) ** 2).sum())
     miss = len(d) * y - d.sum() if broadcast else y - d
     delta_out = miss * y * (1 - y)  # dE/d(net input) of the output unit, per case
     delta_hidden = delta_out[:, None] * w["output.weight"][0] * h * (1 - h)
-    return {
+    return error, {
         "hidden.weight": delta_hidden.T @ x,
         "hidden.bias": delta_hidden.sum(0),
         "output.weight": (delta_out @ h)[None],
@@ -118,16 +121,18 @@ def replay(w0: Weights, sweeps: int, rule: Rule, order: torch.Tensor | None = No
     carried = {k: torch.zeros_like(v) for k, v in w.items()}
     at_start, running = [], []
     for _ in range(min(sweeps, MAX_REPLAY)):
-        at_start.append(summed_error(w, x, d) if not rule.broadcast
-                        else 0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
+        if rule.per_case:
+            at_start.append(summed_error(w, x, d))
+        elif rule.broadcast:
+            at_start.append(0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
         groups = [slice(c, c + 1) for c in range(64)] if rule.per_case else [slice(0, 64)]
         total = 0.0
         for group in groups:
-            total += summed_error(w, x[group], d[group])
-            g = _gradient(w, x[group], d[group], rule.broadcast)
+            error, g = _gradient(w, x[group], d[group], rule.broadcast)
+            total += error
             for k in w:
                 carried[k] = carried[k] + g[k] if rule.pile_up else g[k]
                 velocity[k] = carry * velocity[k] - step * carried[k]
                 w[k] = w[k] + velocity[k]
         running.append(total)
-    return torch.tensor(at_start), torch.tensor(running)
+    return torch.tensor(at_start if at_start else running), torch.tensor(running)

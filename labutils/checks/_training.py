@@ -17,7 +17,7 @@ RTOL = {torch.float64: 1e-6, torch.float32: 1e-4}
 within 4e-7 of the float64 replay over the replayed sweeps (50 seeds measured); a learning rate
 or momentum off by 1% leaves it by more than 1e-3 (tests/test_checks.py)."""
 
-_PROBE = 3
+_PROBE = 2
 """Sweeps replayed first for each classic mistake; the full replay only when these agree."""
 
 _RECORDED_SCALES = ((1.0, ""), (2.0, "twice"), (1 / 32, "1/32 of"), (1 / 64, "1/64 of"))
@@ -84,15 +84,21 @@ def _case_order(inputs) -> torch.Tensor | None:
     return codes if len(set(codes.tolist())) == 64 else None
 
 
+def first_departure(w0: dict[str, torch.Tensor], e: torch.Tensor):
+    """(start in float64, the replay's errors, index of the first recorded error that leaves
+    the replay or None, the tolerance used) over the first MAX_REPLAY sweeps."""
+    float32 = any(w0[k].dtype != torch.float64 for k in KEYS)
+    rtol = RTOL[torch.float32 if float32 else torch.float64]
+    w = {key: v.detach().to(torch.float64) for key, v in w0.items()}
+    paper, _ = _rule.replay(w, min(len(e), _rule.MAX_REPLAY), _rule.PAPER)
+    return w, paper, _first_miss(e[:len(paper)], paper, rtol), rtol
+
+
 def evaluate_training(initial_weights, errors, sweeps, net=None, inputs=None) -> CheckResult:
     """Replay the paper's rule from `initial_weights`; compare with the recorded `errors`."""
     e, n, w0 = _read_run(initial_weights, errors, sweeps, net)
-    float32 = any(w0[k].dtype != torch.float64 for k in KEYS)
-    rtol = RTOL[torch.float32 if float32 else torch.float64]
-    k = min(len(e), _rule.MAX_REPLAY)
-    w = {key: v.detach().to(torch.float64) for key, v in w0.items()}
-    paper, _ = _rule.replay(w, k, _rule.PAPER)
-    miss = _first_miss(e[:k], paper, rtol)
+    w, paper, miss, rtol = first_departure(w0, e)
+    k = len(paper)
     if miss is None:
         return CheckResult(
             "training", "PASS",
@@ -118,10 +124,11 @@ def _evidence(e: torch.Tensor, paper: torch.Tensor, t: int) -> str:
 
 def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
     """Which classic mistake produced these errors (or where they leave the paper's rule)."""
+    tried = False
     for scale, how in _RECORDED_SCALES:
         if abs(float(e[0]) / scale - float(paper[0])) > rtol * float(paper[0]) + 1e-12:
             continue
-        scaled = e / scale
+        scaled, tried = e / scale, scale == 1.0
         if _matches(_rule.PAPER, w, scaled, rtol, order):
             return Problem(f"your weight changes follow the paper's rule, but the errors you "
                            f"record are {how} the paper's E ({_evidence(e, paper, 0)}).",
@@ -135,13 +142,14 @@ def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
                                f"{rule.name} ({_evidence(e, paper, min(miss, len(e) - 1))}).",
                                rule.hint + also)
         break
-    after, _ = _rule.replay(w, len(e) + 1, _rule.PAPER)
-    if len(e) > 1 and _first_miss(e, after[1:], rtol) is None:
+    after, _ = _rule.replay(w, min(len(e), _PROBE) + 1, _rule.PAPER)
+    if (len(e) > 1 and _first_miss(e, after[1:], rtol) is None
+            and _first_miss(e, _rule.replay(w, len(e) + 1, _rule.PAPER)[0][1:], rtol) is None):
         return Problem("your errors are one sweep late: errors[t] is E after the t-th weight "
                        "change.", "record E before each weight change, starting from the "
                        "initial weights.")
     for rule in _rule.MISTAKES:  # mistakes that also change the error recorded first
-        if (rule.per_case or rule.broadcast) and _matches(rule, w, e, rtol, order):
+        if (rule.per_case or rule.broadcast) and not tried and _matches(rule, w, e, rtol, order):
             return Problem(f"your errors match the paper's rule with this mistake: {rule.name}.",
                            rule.hint)
     return _departure(e, paper, miss)
