@@ -155,9 +155,9 @@ def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], tor
             raise Problem(f"{what}.", "which activation function does the paper use, for the "
                           "hidden units and for the output unit?")
     raise Problem("calling `net` does not compute the paper's network from its weights.",
-                  "the output should be the logistic function of (weights x hidden activities "
-                  "+ bias), each hidden activity the logistic function of (weights x inputs "
-                  "+ bias).")
+                  "re-read eq. 1 and 2 (how a unit's output comes from its inputs), for the "
+                  "hidden units and for the output unit, and compare each layer of your forward "
+                  "pass with them.")
 
 
 def evaluate_network(net, initial_weights) -> CheckResult:
@@ -219,7 +219,13 @@ def evaluate_solution(net, sweeps) -> CheckResult:
     from labutils.network_facts import network_facts
 
     n = as_count(sweeps, "sweeps")
-    w, _ = _net_weights(net)
+    try:
+        w, _ = _net_weights(net)
+    except Problem as problem:
+        if not isinstance(net, nn.Module) or "net(inputs)" in problem.message:
+            raise
+        raise Problem("not judged yet: calling `net` does not compute the paper's network.",
+                      "fix what the network check says first.") from None
     facts = network_facts({k: v.to(torch.float64) for k, v in w.items()})
     lines = facts.lines() + [f"sweeps: {n} (the paper's network: {PAPER_SWEEPS})"]
     if not facts.solves:

@@ -174,5 +174,5 @@ def _departure(e, paper, miss) -> Problem:
         f"your first weight change matches the paper's rule, later ones do not: from sweep "
         f"{miss} on, {_evidence(e, paper, miss)}.",
         "the first change has nothing to carry over yet, later ones do: look first at the "
-        "momentum term of eq. 9 in your code (its value, and what it carries over); a "
+        "momentum term of eq. 9 in your code (its value, and what it carries over); a"
         " learning rate slightly off also shows first here.")
