@@ -56,7 +56,8 @@ def test_figure1_declared_as_the_start_with_0_sweeps_earns_nothing():
     assert verdict.replay_matches  # nothing to replay: the replay cannot tell
     assert not verdict.start_ok and not verdict.trained
     text = "; ".join(verdict.findings)
-    assert "Figure 1" in text and "no training" in text and "only 0 sweeps" in text, text
+    assert "Figure 1" in text and "(no training)" in text and "only 0 sweeps" in text, text
+    assert "no training or network points" in text, text
 
 
 def test_a_start_that_already_solves_plus_5_sweeps_earns_nothing():

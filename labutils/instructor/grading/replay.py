@@ -64,6 +64,8 @@ class Verdict:
     """Plain statements: paper weights loaded, no training happened, sweeps vs errors."""
     start_ok: bool = False
     """The declared initial weights are a start the protocol could have drawn."""
+    not_learned: list[str] = field(default_factory=list)
+    """Why the weights do not count as learned (each costs the training and network points)."""
 
     @property
     def replay_matches(self) -> bool:
@@ -74,8 +76,7 @@ class Verdict:
         """Training (and so network) points: a drawable start, trained long enough by the
         paper's rule, and no finding that says the weights were not learned."""
         return (self.replay_matches and self.start_ok and self.sweeps is not None
-                and self.sweeps >= MIN_TRAINING_SWEEPS
-                and not any(_NOT_LEARNED in f for f in self.findings))
+                and self.sweeps >= MIN_TRAINING_SWEEPS and not self.not_learned)
 
 
 def load_data(
@@ -140,10 +141,6 @@ def replay(initial: dict[str, torch.Tensor], sweeps: int) -> tuple[list[float], 
     return errors, w
 
 
-_NOT_LEARNED = "(no training or network points)"
-"""Ends every finding that costs the training and network points."""
-
-
 def judge(raw: bytes | None, why_missing: str = "") -> Verdict:
     """Everything the grader concludes from the collection file."""
     data, problems = load_data(raw, why_missing)
@@ -166,23 +163,27 @@ def judge_data(data: dict[str, torch.Tensor], problems: list[str] | None = None)
             problems.append(f"final weights: {err}")
         paper = paper_weights(torch.float64)
         if all(torch.allclose(final[k], paper[k], rtol=0, atol=PAPER_ATOL) for k in WEIGHT_KEYS):
-            verdict.findings.append(f"final weights are the paper's Figure 1 weights "
-                                    f"{_NOT_LEARNED}")
+            verdict.findings.append("final weights are the paper's Figure 1 weights")
+            verdict.not_learned.append("Figure 1 weights")
         if initial is not None and all(torch.equal(initial[k], final[k]) for k in WEIGHT_KEYS):
-            verdict.findings.append(f"final weights equal the initial weights: no training "
-                                    f"{_NOT_LEARNED}")
+            verdict.findings.append("final weights equal the initial weights (no training)")
+            verdict.not_learned.append("no training")
     if initial is not None:
         start = start_problem(initial)
         verdict.start_ok = start is None
         if start is not None:
-            verdict.findings.append(f"start not one the protocol could draw: {start.message} "
-                                    f"{_NOT_LEARNED}")
+            verdict.findings.append(f"start not one the protocol could draw: {start.message}")
+            verdict.not_learned.append("start")
     if "sweeps" in data:
         verdict.sweeps = int(data["sweeps"])
         if 0 <= verdict.sweeps < MIN_TRAINING_SWEEPS:
             verdict.findings.append(f"only {verdict.sweeps} sweeps (fewer than "
-                                    f"{MIN_TRAINING_SWEEPS}) {_NOT_LEARNED}")
+                                    f"{MIN_TRAINING_SWEEPS})")
+            verdict.not_learned.append(f"{verdict.sweeps} sweeps")
     verdict.replay = _replay_verdict(verdict, initial, final, data.get("errors"))
+    if verdict.not_learned:
+        verdict.findings.append("no training or network points: "
+                                + ", ".join(verdict.not_learned))
     return verdict
 
 
