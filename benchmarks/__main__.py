@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks import bench_course, bench_grading, bench_mnist, bench_rhw1986
+from benchmarks import bench_assignment, bench_course, bench_grading, bench_mnist, bench_rhw1986
 from benchmarks.harness import machine_description, table
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -40,6 +40,7 @@ def main() -> int:
 
     rows, study = bench_rhw1986.run(args.repeats)
     rows += bench_mnist.run(args.repeats)
+    rows += bench_assignment.run(args.repeats)
     grading_rows, grading = bench_grading.run(min(args.repeats, 3))
     rows += grading_rows
     ratio_table = table(rows)

@@ -1,118 +1,24 @@
-"""The assignment's self-checks (labutils.checks), tried on student solutions written here in
-two styles the model solution does not use, and on each classic mistake.
+"""The assignment's self-checks (labutils.checks), tried on student solutions in two styles the
+model solution does not use (tests/checks_solutions.py), and on each classic mistake.
 
 These tests ship with the student tree: they use only the student package.
 """
 
 from __future__ import annotations
 
-import io
 import re
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
+from checks_solutions import CARRY, STEP, printed, raw_tensor_solution, sequential_solution
 from torch import nn
 
 from labutils import checks
+from labutils.checks._read import find_weights
+from labutils.paper1986 import paper_weights
 
 PACKAGE = Path(checks.__file__).resolve().parent
-
-
-# -- two student solutions, in styles the model solution does not use -------------------------
-
-
-def raw_tensor_solution(seed: int = 0, max_sweeps: int = 5000, bug: str | None = None) -> dict:
-    """Raw tensors, hand-written momentum, inputs from bit shifts (least significant bit first),
-    targets of shape (64,), E from F.mse_loss(reduction="sum"). `bug` plants a classic mistake."""
-    torch.manual_seed(seed)
-    numbers = torch.arange(64)
-    inputs = torch.stack([(numbers >> k) & 1 for k in range(6)], dim=1).double()
-    targets = (inputs[:, :3] == inputs[:, 3:].flip(1)).all(1).double()
-    low, high = (0.0, 1.0) if bug == "init in [0, 1]" else (-0.3, 0.3)
-    W1 = torch.empty(6, 2, dtype=torch.float64).uniform_(low, high).requires_grad_()
-    b1 = torch.empty(2, dtype=torch.float64).uniform_(low, high).requires_grad_()
-    W2 = torch.empty(2, 1, dtype=torch.float64).uniform_(low, high).requires_grad_()
-    b2 = torch.empty(1, dtype=torch.float64).uniform_(low, high).requires_grad_()
-    params = [W1, b1, W2, b2]
-    net = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
-    initial_weights = {name: p.detach().clone() for name, p in net.items()}
-    alpha = 0.0 if bug == "no momentum" else 0.9
-    changes = [torch.zeros_like(p) for p in params]
-
-    def forward(x):
-        y = torch.sigmoid(torch.sigmoid(x @ W1 + b1) @ W2 + b2)
-        return y if bug == "targets broadcast" else y[:, 0]  # (64, 1) - (64,) is (64, 64)
-
-    def change_weights():
-        with torch.no_grad():
-            for p, change in zip(params, changes, strict=True):
-                change.mul_(alpha).sub_(0.1 * p.grad)
-                p.add_(change)
-                if bug != "no zero_grad":
-                    p.grad.zero_()
-
-    errors = []
-    reduction = "mean" if bug == "mean instead of sum" else "sum"
-    for _ in range(max_sweeps):
-        y = forward(inputs)
-        if ((y.flatten() - targets).abs() < 0.5).all():
-            break
-        if bug == "per-case updates":
-            errors.append(0.5 * float(((y - targets) ** 2).sum().detach()))
-            for x, d in zip(inputs, targets, strict=True):
-                (0.5 * F.mse_loss(forward(x[None]), d[None], reduction="sum")).backward()
-                change_weights()
-            continue
-        if bug == "targets broadcast":
-            E = 0.5 * ((y - targets) ** 2).sum()
-        else:
-            E = 0.5 * F.mse_loss(y, targets, reduction=reduction)
-        errors.append(E.item())
-        E.backward()
-        change_weights()
-    return {"inputs": inputs, "targets": targets, "net": net,
-            "initial_weights": initial_weights, "errors": errors, "sweeps": len(errors)}
-
-
-def sequential_solution(seed: int = 0, max_sweeps: int = 5000, dtype=torch.float64,
-                        init: bool = True, zero_grad: bool = True) -> dict:
-    """nn.Sequential, torch.optim.SGD, nn.MSELoss(reduction="sum") / 2, cloned tensors."""
-    torch.manual_seed(seed)
-    codes = torch.arange(64)
-    inputs = ((codes[:, None] >> torch.arange(5, -1, -1)) & 1).to(dtype)
-    targets = (inputs == inputs.flip(1)).all(1, keepdim=True).to(dtype)
-    net = nn.Sequential(nn.Linear(6, 2, dtype=dtype), nn.Sigmoid(),
-                        nn.Linear(2, 1, dtype=dtype), nn.Sigmoid())
-    if init:
-        with torch.no_grad():
-            for p in net.parameters():
-                p.uniform_(-0.3, 0.3)
-    initial_weights = {name: p.detach().clone() for name, p in net.state_dict().items()}
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-    loss = nn.MSELoss(reduction="sum")
-    errors = []
-    for _ in range(max_sweeps):
-        y = net(inputs)
-        if ((y - targets).abs() < 0.5).all():
-            break
-        if zero_grad:
-            optimizer.zero_grad()
-        E = loss(y, targets) / 2
-        errors.append(E.item())
-        E.backward()
-        optimizer.step()
-    return {"inputs": inputs, "targets": targets, "net": net,
-            "initial_weights": initial_weights, "errors": errors, "sweeps": len(errors)}
-
-
-def printed(check, namespace) -> str:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        check(namespace)
-    return out.getvalue()
 
 
 ALL_CHECKS = (checks.check_dataset, checks.check_network, checks.check_training,
@@ -203,7 +109,7 @@ def test_named_layers_module_is_read_like_sequential(seed0_run):
 
 
 @pytest.mark.parametrize(("bug", "check", "expected"), [
-    ("mean instead of sum", checks.check_training, "mistake: mean with 1/2"),
+    ("mean instead of sum", checks.check_training, "mistake: the error is an average"),
     ("no momentum", checks.check_training, "mistake: no momentum"),
     ("per-case updates", checks.check_training, "mistake: per-case updates"),
     ("no zero_grad", checks.check_training, "mistake: gradients pile up"),
@@ -235,6 +141,85 @@ def test_more_mistakes_in_the_sequential_style():
                 "errors": aliased["errors"] + [0.0]}
     out = printed(checks.check_training, one_more)
     assert "FAIL training" in out and "one more" in out, out
+
+
+def test_momentum_mistakes_are_named_with_their_evidence():
+    run = raw_tensor_solution(seed=0, max_sweeps=40, bug="momentum 0.5")
+    out = printed(checks.check_training, run)
+    assert out.startswith("❌ FAIL training") and "momentum" in out, out
+    assert "your error at sweep 2 is" in out and "the replay's" in out, out
+
+
+def test_a_network_fail_brings_no_misleading_training_fail():
+    """No activation on the output unit: the network check says so; the training check does
+    not send the student looking at the saved weights."""
+    run = sequential_solution(seed=1, max_sweeps=30, output_fn=False)
+    out = printed(checks.check_network, run)
+    assert out.startswith("❌ FAIL network") and "output unit has no logistic" in out, out
+    out = printed(checks.check_training, run)
+    assert "not judged yet" in out and "network check" in out, out
+    assert "saved" not in out and "mistake" not in out, out
+
+
+def test_each_hint_is_printed_once():
+    for bug in ("mean instead of sum", "no momentum", "per-case updates", "no zero_grad",
+                "targets broadcast", "momentum 0.5"):
+        out = printed(checks.check_training, raw_tensor_solution(seed=0, max_sweeps=20, bug=bug))
+        assert out.count("Hint:") == 1 and "Also" not in out, out
+        sentences = [s.strip() for s in re.split(r"[.:;]", out) if len(s.strip()) > 20]
+        assert len(sentences) == len(set(sentences)), out
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_a_rule_1_percent_off_fails_and_an_honest_run_passes_in_every_seed(dtype):
+    """50 seeds: the learning rate or the momentum 1% off (either way) leaves the replay in every
+    one, in float64 and float32 alike, and the honest run never does. (The comparison the
+    training check makes; the printed FAIL is tested on one seed.)"""
+    from labutils.checks._training import first_departure
+
+    def departs(run) -> bool:
+        w0 = find_weights(run["initial_weights"], "initial_weights")
+        return first_departure(w0, torch.tensor(run["errors"], dtype=torch.float64))[2] is not None
+
+    honest, missed = [], []
+    for seed in range(50):
+        if departs(sequential_solution(seed=seed, max_sweeps=50, dtype=dtype)):
+            honest.append(seed)
+        for what, step, carry in (("step -1%", STEP * 0.99, CARRY), ("step +1%", STEP * 1.01,
+                                  CARRY), ("carry -1%", STEP, CARRY * 0.99),
+                                  ("carry +1%", STEP, CARRY * 1.01)):
+            off = sequential_solution(seed=seed, max_sweeps=50, dtype=dtype, step=step,
+                                      carry=carry)
+            if not departs(off):
+                missed.append((seed, what))
+    assert not honest and not missed, (honest, missed)
+    off = sequential_solution(seed=0, max_sweeps=50, dtype=dtype, carry=CARRY * 0.99)
+    out = printed(checks.check_training, off)
+    assert out.startswith("❌ FAIL training") and "momentum" in out, out
+
+
+def test_starts_the_protocol_could_not_draw_fail_the_network_check():
+    """The start judgement shared with the grader: Figure 1 (and a scaled copy), a start that
+    already solves, a range too wide (by far, and by a little in 20 seeds out of 20)."""
+    paper = paper_weights()
+    row = torch.tensor([3.6, 7.2, 14.2, -14.2, -7.2, -3.6], dtype=torch.float64)
+    solved = {**paper, "hidden.weight": torch.stack([row, -row])}  # 4:2:1 from the inside
+    starts = {"Figure 1": paper, "scaled Figure 1": {k: v / 50 for k, v in paper.items()},
+              "solves": solved}
+    for seed in range(20):
+        g = torch.Generator().manual_seed(seed)
+        for bound in (15.0, 0.5):
+            starts[f"U({bound}) seed {seed}"] = {
+                k: (torch.rand(v.shape, generator=g, dtype=torch.float64) * 2 - 1) * bound
+                for k, v in paper.items()}
+    for name, start in starts.items():
+        problem = checks.start_problem(start)
+        assert problem is not None, name
+    assert "Figure 1" in checks.start_problem(starts["scaled Figure 1"]).message
+    assert "already solve" in checks.start_problem(solved).message
+    honest = [sequential_solution(seed=seed, max_sweeps=0)["initial_weights"]
+              for seed in range(50)]
+    assert not [s for s in honest if checks.start_problem(find_weights(s, "initial_weights"))]
 
 
 def test_fail_messages_print_no_answer_code():

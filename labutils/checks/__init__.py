@@ -7,7 +7,8 @@ never raises. The checks judge outcomes, not how the code is written:
 - `dataset`: `inputs` (64, 6) and `targets` (64 or 64 x 1), in any row order;
 - `network`: `net` (anything holding a 6->2 and a 2->1 linear map: nn.Sequential, named layers,
   raw tensors; found by shape) and `initial_weights` (the same maps saved right after
-  initialisation): the activation, and the initial weights' range;
+  initialisation): the activation, and whether the start is one the paper's protocol could
+  have drawn (labutils.checks._start: the same judgement the grader applies);
 - `training`: `errors` (E before each sweep's weight change) and `sweeps` (weight changes
   made), compared with a replay of the paper's rule from `initial_weights`, which tells the
   classic mistakes apart;
@@ -15,6 +16,8 @@ never raises. The checks judge outcomes, not how the code is written:
   (labutils.network_facts): does it solve the task, is each hidden unit mirror anti-symmetric,
   does every asymmetric input give a distinct non-zero sum; the 1:2:4 ratio is information.
 
+The checks know the protocol (labutils.checks._protocol says why that is stated openly rather
+than hidden); what they print points at the paper and the evidence, never at its numbers.
 The printed lines are feedback for the student. The grader does not read them: it collects
 `submission_data(globals())` and judges that data in its own process.
 """
@@ -27,8 +30,10 @@ import torch
 from torch import nn
 
 from labutils.checks import _rule
-from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights, tensors_of
+from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights
 from labutils.checks._report import RESULTS, CheckResult, Problem, run_check
+from labutils.checks._start import start_problem
+from labutils.checks._training import evaluate_training
 from labutils.paper1986 import PAPER_SWEEPS
 
 CHECK_READS: dict[str, tuple[str, ...]] = {
@@ -38,14 +43,6 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
     "solution": ("net", "sweeps"),
 }
 """The notebook names each check needs (a check FAILs, without running, when one is missing)."""
-
-INIT_RANGE = 0.3
-"""The paper's range for every initial weight and bias: uniform in [-INIT_RANGE, INIT_RANGE]."""
-
-_TORCH_DEFAULT = {"hidden.weight": 6 ** -0.5, "hidden.bias": 6 ** -0.5,
-                  "output.weight": 2 ** -0.5, "output.bias": 2 ** -0.5}
-"""nn.Linear's own initialisation: uniform in +-1/sqrt(fan-in) (6 inputs, then 2)."""
-
 
 # ----------------------------------------------------------------------------------------------
 # The dataset
@@ -158,45 +155,9 @@ def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], tor
             raise Problem(f"{what}.", "which activation function does the paper use, for the "
                           "hidden units and for the output unit?")
     raise Problem("calling `net` does not compute the paper's network from its weights.",
-                  "the output should be the logistic function of (weights x hidden activities "
-                  "+ bias), each hidden activity the logistic function of (weights x inputs "
-                  "+ bias).")
-
-
-def _init_problem(w: dict[str, torch.Tensor]) -> Problem | None:
-    """What is wrong with these initial weights, if anything."""
-    values = torch.cat([w[k].flatten() for k in KEYS]).to(torch.float64)
-    largest = {k: float(w[k].abs().max()) for k in KEYS}
-    worst = max(largest, key=largest.get)
-    biggest = largest[worst]
-    bound = f"[-{INIT_RANGE:g}, {INIT_RANGE:g}]"
-    if biggest > INIT_RANGE + 1e-9:
-        if bool((values >= 0).all()):
-            return Problem(
-                f"all 17 initial values are >= 0, up to {biggest:.2f}.",
-                f"the paper draws them from a small range centred on zero, {bound}; a range "
-                "starting at 0 gives every weight the same sign.")
-        if all(largest[k] <= _TORCH_DEFAULT[k] + 1e-9 for k in KEYS):
-            return Problem(
-                f"the initial weights look like PyTorch's own initialisation ({worst} up to "
-                f"{biggest:.2f}; nn.Linear draws from +-1/sqrt(inputs): +-0.41, then +-0.71).",
-                f"the paper states its own range for every weight and bias, {bound}; "
-                "overwrite the initial values, biases included, and save them afterwards.")
-        return Problem(f"an initial value ({worst}) is {biggest:.2f} in size, outside {bound}.",
-                       f"the paper draws every weight and bias uniformly from {bound}.")
-    if bool((values >= 0).all()) or bool((values <= 0).all()):
-        return Problem("all 17 initial values have the same sign.",
-                       f"the paper's range {bound} is centred on zero.")
-    if bool((w["hidden.bias"] == 0).all()) and bool((w["output.bias"] == 0).all()):
-        return Problem("the biases start at exactly 0.",
-                       "the paper treats a bias as a weight from a unit that is always on, and "
-                       "starts it like every other weight.")
-    if len(set(values.tolist())) < values.numel() or biggest < INIT_RANGE / 2:
-        return Problem(f"the 17 initial values are not spread over {bound} (largest "
-                       f"{biggest:.3f}).",
-                       "draw each weight and bias independently and uniformly; equal starting "
-                       "weights make the two hidden units learn the same thing.")
-    return None
+                  "re-read eq. 1 and 2 (how a unit's output comes from its inputs), for the "
+                  "hidden units and for the output unit, and compare each layer of your forward "
+                  "pass with them.")
 
 
 def evaluate_network(net, initial_weights) -> CheckResult:
@@ -204,7 +165,7 @@ def evaluate_network(net, initial_weights) -> CheckResult:
     w_net, y = _net_weights(net)
     same = find_weights(initial_weights, "initial_weights",
                         lambda c: all(torch.equal(c[k].double(), w_net[k].double()) for k in KEYS))
-    problem = _init_problem(same)
+    problem = start_problem(same)
     if problem is not None:
         raise problem
     lines = []
@@ -218,8 +179,8 @@ def evaluate_network(net, initial_weights) -> CheckResult:
     if not all(torch.equal(same[k].double(), w_net[k].double()) for k in KEYS):
         lines.append("`net` no longer has the initial weights (fine if it is already trained).")
     return CheckResult("network", "PASS",
-                       f"a 6-2-1 network; its 17 initial weights and biases lie in "
-                       f"[-{INIT_RANGE:g}, {INIT_RANGE:g}] and are spread out.", lines=lines)
+                       "a 6-2-1 network of the paper's units; its 17 initial weights and biases "
+                       "are a start the paper's protocol could have drawn.", lines=lines)
 
 
 def check_network(namespace: Mapping) -> None:
@@ -231,136 +192,20 @@ def check_network(namespace: Mapping) -> None:
 # The learning rule, judged by the errors it produced
 
 
-def _shares_memory(a, b) -> bool:
-    pointers = {t.untyped_storage().data_ptr() for t in tensors_of(a) if t.numel()}
-    return any(t.numel() and t.untyped_storage().data_ptr() in pointers for t in tensors_of(b))
-
-
-def _first_miss(mine: torch.Tensor, reference: torch.Tensor, rtol: float) -> int | None:
-    """Index of the first error that differs from the reference, or None if all agree."""
-    n = min(len(mine), len(reference))
-    bad = ((mine[:n] - reference[:n]).abs() > rtol * reference[:n].abs() + 1e-12).nonzero()
-    return int(bad[0]) if len(bad) else None
-
-
-_RECORDED_SCALES = (
-    (1.0, ""),
-    (2.0, "your recorded errors are twice the paper's E: E has a factor 1/2."),
-    (1 / 32, "your recorded errors are averages without the factor 1/2: the paper's E is 1/2 "
-             "times the sum over the 64 cases."),
-    (1 / 64, "your recorded errors are averages over the cases: the paper's E is a sum."),
-)
-
-
-def evaluate_training(initial_weights, errors, sweeps, net=None, inputs=None) -> CheckResult:
-    """Replay the paper's rule from `initial_weights`; compare with the recorded `errors`."""
-    e = as_numbers(errors, "errors")
-    n = as_count(sweeps, "sweeps")
-    w0 = find_weights(initial_weights, "initial_weights")
-    if len(e) == 0:
-        raise Problem("`errors` is empty.", "record E once per sweep, before its weight change.")
-    if not bool(torch.isfinite(e).all()):
-        first = int((~torch.isfinite(e)).nonzero()[0])
-        raise Problem(f"`errors[{first}]` is {float(e[first])}: the run blew up.",
-                      "a finite rule on this tiny network never gives inf or nan; check your "
-                      "weight change (its sign and size).")
-    lines = []
-    if len(e) != n:
-        extra = " (one more: is E after the last change in it too?)" if len(e) == n + 1 else ""
-        raise Problem(f"`errors` has {len(e)} entries but `sweeps` is {n}{extra}.",
-                      "record one E per sweep, before that sweep's weight change, and let "
-                      "`sweeps` count the weight changes; the grader replays exactly that.")
-    if net is not None and n > 0:
-        if _shares_memory(initial_weights, net):
-            raise Problem("`initial_weights` shares memory with `net`: it changed while the "
-                          "network trained.",
-                          "save a copy of the weights (not a view of them) right after "
-                          "initialisation.")
-        try:
-            final = find_weights(net, "net")
-            if all(torch.equal(final[k].double(), w0[k].double()) for k in KEYS):
-                raise Problem("`initial_weights` equals the trained `net`.",
-                              "save the weights right after initialisation, before training.")
-        except Problem as problem:
-            if "initial_weights" in problem.message:
-                raise
-    order = None
-    if inputs is not None:
-        try:
-            x = as_tensor(inputs, "inputs")
-            codes = _rule.codes_of(x)
-            if tuple(x.shape) == (64, 6) and len(set(codes.tolist())) == 64:
-                order = codes
-        except Problem:
-            pass
-    float32 = any(w0[k].dtype != torch.float64 for k in KEYS)
-    rtol = 2e-3 if float32 else 1e-6
-    k = min(len(e), _rule.MAX_REPLAY)
-    w = {key: v.detach().to(torch.float64) for key, v in w0.items()}
-    paper, _ = _rule.replay(w, k, _rule.PAPER)
-    miss = _first_miss(e[:k], paper, rtol)
-    if miss is None:
-        return CheckResult(
-            "training", "PASS",
-            f"your first {k} errors match a replay of the paper's rule from your initial "
-            "weights.",
-            lines=[*lines, f"E before the first sweep: {float(paper[0]):.4f}; your run made "
-                   f"{n} weight changes."])
-    raise _diagnose(e[:k], w, paper, miss, rtol, order)
-
-
-def _diagnose(e, w, paper, miss, rtol, order) -> Problem:
-    """Which classic mistake produced these errors (or where they leave the paper's rule)."""
-    k = len(e)
-    for scale, hint in _RECORDED_SCALES:
-        if abs(float(e[0]) * (1 / scale) - float(paper[0])) > rtol * float(paper[0]) + 1e-12:
-            continue
-        scaled = e / scale
-        for rule in (_rule.PAPER, *_rule.MISTAKES):
-            at_start, running = _rule.replay(w, k, rule, order)
-            for series in (at_start, running):
-                if _first_miss(scaled, series, rtol) is None:
-                    if rule is _rule.PAPER:
-                        return Problem("your weight changes follow the paper's rule, but the "
-                                       "errors you record are not the paper's E.", hint)
-                    hints = rule.hint + (f" Also: {hint}" if hint else "")
-                    return Problem(f"your errors match the paper's rule with this mistake: "
-                                   f"{rule.name}.", hints)
-        break
-    after, _ = _rule.replay(w, k + 1, _rule.PAPER)
-    if k > 1 and _first_miss(e, after[1:], rtol) is None:
-        return Problem("your errors are one sweep late: errors[t] is E after the t-th weight "
-                       "change.", "record E before each weight change, starting from the "
-                       "initial weights.")
-    for rule in _rule.MISTAKES:  # mistakes that also change the error recorded first
-        if rule.per_case or rule.broadcast:
-            for series in _rule.replay(w, k, rule, order):
-                if _first_miss(e, series, rtol) is None:
-                    return Problem("your errors match the paper's rule with this mistake: "
-                                   f"{rule.name}.", rule.hint)
-    if miss == 0:
-        return Problem(
-            f"errors[0] = {float(e[0]):.6g}, but the paper's E of `initial_weights` is "
-            f"{float(paper[0]):.6g}.",
-            "errors[0] must be E of the saved initial weights (E = 1/2 sum over the 64 cases "
-            "of (output - target)^2), recorded before the first weight change; did training "
-            "start from exactly the weights you saved?")
-    step = "first" if miss == 1 else f"sweep {miss}'s"
-    return Problem(
-        f"errors[0] is right, but from errors[{miss}] on ({float(e[miss]):.6g} instead of "
-        f"{float(paper[miss]):.6g}) your run leaves the paper's rule: the {step} weight change "
-        "differs.",
-        "compare each part of your rule with the paper: the learning rate, the momentum, "
-        "one weight change per sweep from the gradient of E over all 64 cases, and gradients "
-        "that start from zero each sweep.")
-
-
 def check_training(namespace: Mapping) -> None:
     """Self-check of the learning rule, from `initial_weights`, `errors` and `sweeps`."""
 
     def evaluate(initial_weights, errors, sweeps) -> CheckResult:
-        return evaluate_training(initial_weights, errors, sweeps,
-                                 namespace.get("net"), namespace.get("inputs"))
+        net = namespace.get("net")
+        if isinstance(net, nn.Module):
+            try:
+                _net_weights(net)
+            except Problem:
+                raise Problem("not judged yet: calling `net` does not compute the paper's "
+                              "network, so the errors it produced cannot match the paper's rule.",
+                              "fix what the network check says first, then run the network, "
+                              "training and this check again.") from None
+        return evaluate_training(initial_weights, errors, sweeps, net, namespace.get("inputs"))
 
     run_check("training", namespace, CHECK_READS["training"], evaluate)
 
@@ -374,7 +219,13 @@ def evaluate_solution(net, sweeps) -> CheckResult:
     from labutils.network_facts import network_facts
 
     n = as_count(sweeps, "sweeps")
-    w, _ = _net_weights(net)
+    try:
+        w, _ = _net_weights(net)
+    except Problem as problem:
+        if not isinstance(net, nn.Module) or "net(inputs)" in problem.message:
+            raise
+        raise Problem("not judged yet: calling `net` does not compute the paper's network.",
+                      "fix what the network check says first.") from None
     facts = network_facts({k: v.to(torch.float64) for k, v in w.items()})
     lines = facts.lines() + [f"sweeps: {n} (the paper's network: {PAPER_SWEEPS})"]
     if not facts.solves:
@@ -447,7 +298,6 @@ def submission_data(namespace: Mapping) -> dict[str, torch.Tensor]:
 
 __all__ = [
     "CHECK_READS",
-    "INIT_RANGE",
     "RESULTS",
     "CheckResult",
     "check_dataset",
@@ -458,5 +308,6 @@ __all__ = [
     "evaluate_network",
     "evaluate_solution",
     "evaluate_training",
+    "start_problem",
     "submission_data",
 ]

@@ -1,6 +1,7 @@
-"""A private one-sweep reference of the paper's learning rule, and the classic ways to get it
-wrong, for comparing a student's error trajectory with (Rumelhart, Hinton & Williams 1986,
-eq. 8 and 9: E = 1/2 sum over cases of (y - d)^2; dw(t) = -eps dE/dw + alpha dw(t-1)).
+"""A private reference of the paper's learning rule (Rumelhart, Hinton & Williams 1986, eq. 3,
+8 and 9), and the classic ways to get it wrong, for comparing a student's error trajectory with.
+The numbers of the protocol come from labutils.checks._protocol; the hints below point at the
+paper and at the evidence, never at those numbers.
 
 This is deliberately not a trainer: it replays at most MAX_REPLAY sweeps, far fewer than the
 task needs, and only to tell which rule produced the first errors a student recorded.
@@ -12,8 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-EPS, ALPHA = 0.1, 0.9
-"""The paper's learning rate and momentum for experiment 1."""
+from labutils.checks._protocol import protocol
 
 MAX_REPLAY = 50
 """Sweeps replayed at most: enough to tell the rules apart, far too few to learn the task."""
@@ -44,16 +44,19 @@ def summed_error(w: Weights, x: torch.Tensor, d: torch.Tensor) -> float:
     return 0.5 * float(((outputs(w, x)[1] - d) ** 2).sum())
 
 
-def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor, broadcast: bool = False) -> Weights:
-    """dE/dw summed over the cases, by the chain rule written out (the paper's eq. 5-7).
+def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor,
+              broadcast: bool = False) -> tuple[float, Weights]:
+    """(the paper's E, dE/dw) over the cases given, by the chain rule written out (eq. 4-7).
 
-    With `broadcast`, E is 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus targets (64,).
+    With `broadcast`, the gradient is of 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus
+    targets (64,).
     """
     h, y = outputs(w, x)
+    error = 0.5 * float(((y - d) ** 2).sum())
     miss = len(d) * y - d.sum() if broadcast else y - d
     delta_out = miss * y * (1 - y)  # dE/d(net input) of the output unit, per case
     delta_hidden = delta_out[:, None] * w["output.weight"][0] * h * (1 - h)
-    return {
+    return error, {
         "hidden.weight": delta_hidden.T @ x,
         "hidden.bias": delta_hidden.sum(0),
         "output.weight": (delta_out @ h)[None],
@@ -68,7 +71,8 @@ class Rule:
     name: str
     hint: str
     gradient_scale: float = 1.0
-    alpha: float = ALPHA
+    alpha: float | None = None
+    """The momentum (None: the paper's)."""
     pile_up: bool = False
     per_case: bool = False
     broadcast: bool = False
@@ -76,31 +80,30 @@ class Rule:
 
 PAPER = Rule("the paper's rule", "")
 
+_READ_E = "re-read the paper's definition of E (eq. 3) and compare your loss with it, term by term."
+
 MISTAKES = (
-    Rule("mean with 1/2",
-         "each weight change is 1/64 of the paper's: its error E adds up the 64 cases; an "
-         "average divides every gradient by 64.", gradient_scale=1 / 64),
-    Rule("mean without 1/2",
-         "each weight change is 1/32 of the paper's: your error averages the squared misses "
-         "over the cases and has no factor 1/2; the paper's E is 1/2 times their sum.",
-         gradient_scale=1 / 32),
-    Rule("sum without 1/2",
-         "each weight change is twice the paper's: E has the factor 1/2 in front of the sum.",
-         gradient_scale=2.0),
+    Rule("the error is an average",
+         "your error and each weight change are 1/64 of the paper's: " + _READ_E,
+         gradient_scale=1 / 64),
+    Rule("the error is an average, scaled differently",
+         "each weight change is 1/32 of the paper's: " + _READ_E, gradient_scale=1 / 32),
+    Rule("the error is scaled differently",
+         "each weight change is twice the paper's: " + _READ_E, gradient_scale=2.0),
     Rule("no momentum",
-         "the first weight change is right, but later ones ignore the previous change: the "
-         "paper adds alpha times the previous weight change to each new one.", alpha=0.0),
+         "the first weight change matches the paper's rule, but later ones carry nothing over "
+         "from the change before: re-read eq. 9 and the momentum term in your code.", alpha=0.0),
     Rule("gradients pile up",
-         "each sweep's gradient includes all earlier ones: gradients must start from zero "
-         "every sweep (PyTorch adds new gradients to the stored ones until they are cleared).",
+         "each sweep's gradient includes all earlier ones: PyTorch adds new gradients to the "
+         "stored ones until they are cleared; re-read where your loop clears them.",
          pile_up=True),
     Rule("targets broadcast",
          "your error compares every output with every target: outputs of shape (64, 1) minus "
          "targets of shape (64,) broadcast to a 64 x 64 table. Make the two shapes equal.",
          broadcast=True),
     Rule("per-case updates",
-         "the weights change after every case; the paper changes them once per sweep, from the "
-         "gradient added up over all 64 cases.", per_case=True),
+         "your weights change after every single case: re-read when the paper changes the "
+         "weights (the text before eq. 8, and the caption of Figure 1).", per_case=True),
 )
 
 
@@ -111,21 +114,25 @@ def replay(w0: Weights, sweeps: int, rule: Rule, order: torch.Tensor | None = No
     the second differs from the first only for per-case rules).
     """
     x, d = cases(order)
+    step = protocol("step") * rule.gradient_scale
+    carry = protocol("carry") if rule.alpha is None else rule.alpha
     w = {k: v.to(torch.float64).clone() for k, v in w0.items()}
     velocity = {k: torch.zeros_like(v) for k, v in w.items()}
     carried = {k: torch.zeros_like(v) for k, v in w.items()}
     at_start, running = [], []
     for _ in range(min(sweeps, MAX_REPLAY)):
-        at_start.append(summed_error(w, x, d) if not rule.broadcast
-                        else 0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
+        if rule.per_case:
+            at_start.append(summed_error(w, x, d))
+        elif rule.broadcast:
+            at_start.append(0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
         groups = [slice(c, c + 1) for c in range(64)] if rule.per_case else [slice(0, 64)]
         total = 0.0
         for group in groups:
-            total += summed_error(w, x[group], d[group])
-            g = _gradient(w, x[group], d[group], rule.broadcast)
+            error, g = _gradient(w, x[group], d[group], rule.broadcast)
+            total += error
             for k in w:
                 carried[k] = carried[k] + g[k] if rule.pile_up else g[k]
-                velocity[k] = rule.alpha * velocity[k] - EPS * rule.gradient_scale * carried[k]
+                velocity[k] = carry * velocity[k] - step * carried[k]
                 w[k] = w[k] + velocity[k]
         running.append(total)
-    return torch.tensor(at_start), torch.tensor(running)
+    return torch.tensor(at_start if at_start else running), torch.tensor(running)

@@ -114,7 +114,7 @@ def grade_submission(
         grade.facts = {"solves": _yes(facts.solves),
                        "antisymmetric": _yes(facts.mirror_antisymmetric),
                        "paper_reason": _yes(facts.paper_reason)}
-    trained = verdict.replay_matches
+    trained = verdict.trained
     grade.points = {
         "runs": POINTS["runs"] * grade.runs_clean,
         "reproduced": POINTS["reproduced"] * (executed is not None and not grade.differ

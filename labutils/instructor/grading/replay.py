@@ -7,7 +7,11 @@ with `weights_only=True`, checked key by key (type, dtype, shape, finite), and t
   change per sweep over all 64 cases) for exactly the student's number of sweeps, and the
   recorded errors and final weights are compared with the replay within stated tolerances;
 - the final weights are judged with labutils.network_facts (solves, mirror anti-symmetric, the
-  paper's reason), and compared with the paper's Figure 1 weights (loaded, not learned).
+  paper's reason), and compared with the paper's Figure 1 weights (loaded, not learned);
+- the declared start is judged by the self-check's own test (labutils.checks.start_problem:
+  a start the protocol could have drawn). Training and network points need such a start, a
+  replay that matches, at least MIN_TRAINING_SWEEPS sweeps, and neither "no training" nor
+  "Figure 1 weights" among the findings (`Verdict.trained`).
 Nothing here runs student code or reads anything the kernel printed.
 """
 
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from labutils.checks import start_problem
 from labutils.instructor.grading.loading import load_data
 from labutils.instructor.rhw1986 import reference_sweep, symmetry_dataset
 from labutils.network_facts import WEIGHT_KEYS, network_facts
@@ -30,6 +35,9 @@ WEIGHT_ATOL = 0.02
 """Final weights vs replay: each within WEIGHT_ATOL * max(1, |w|) (float32 drift allowance)."""
 PAPER_ATOL = 0.05
 """Final weights this close to Figure 1's (printed with one decimal) count as the paper's."""
+MIN_TRAINING_SWEEPS = 50
+"""Fewer sweeps earn no training points: no start the protocol draws learns the task that fast
+(the fastest of 50 seeds took 347), and the self-check compares this many."""
 MAX_REPLAY_SWEEPS = 20_000
 """Longer runs are not replayed (about 2 s per 1,000 sweeps here)."""
 
@@ -49,10 +57,21 @@ class Verdict:
     facts: object | None = None
     findings: list[str] = field(default_factory=list)
     """Plain statements: paper weights loaded, no training happened, sweeps vs errors."""
+    start_ok: bool = False
+    """The declared initial weights are a start the protocol could have drawn."""
+    not_learned: list[str] = field(default_factory=list)
+    """Why the weights do not count as learned (each costs the training and network points)."""
 
     @property
     def replay_matches(self) -> bool:
         return self.replay == "matches"
+
+    @property
+    def trained(self) -> bool:
+        """Training (and so network) points: a drawable start, trained long enough by the
+        paper's rule, and no finding that says the weights were not learned."""
+        return (self.replay_matches and self.start_ok and self.sweeps is not None
+                and self.sweeps >= MIN_TRAINING_SWEEPS and not self.not_learned)
 
 
 def weights(data: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor] | None:
@@ -81,7 +100,13 @@ def replay(initial: dict[str, torch.Tensor], sweeps: int) -> tuple[list[float], 
 def judge(raw: bytes | None, why_missing: str = "") -> Verdict:
     """Everything the grader concludes from the collection file."""
     data, problems = load_data(raw, why_missing)
-    verdict = Verdict(data, problems)
+    return judge_data(data, problems)
+
+
+def judge_data(data: dict[str, torch.Tensor], problems: list[str] | None = None) -> Verdict:
+    """Everything the grader concludes from checked data (as load_data returns it)."""
+    verdict = Verdict(data, list(problems or []))
+    problems = verdict.problems
     if "inputs" in data and "targets" in data:
         verdict.data_ok = _same_cases(data["inputs"], data["targets"])
         if not verdict.data_ok:
@@ -95,11 +120,26 @@ def judge(raw: bytes | None, why_missing: str = "") -> Verdict:
         paper = paper_weights(torch.float64)
         if all(torch.allclose(final[k], paper[k], rtol=0, atol=PAPER_ATOL) for k in WEIGHT_KEYS):
             verdict.findings.append("final weights are the paper's Figure 1 weights")
+            verdict.not_learned.append("Figure 1 weights")
         if initial is not None and all(torch.equal(initial[k], final[k]) for k in WEIGHT_KEYS):
             verdict.findings.append("final weights equal the initial weights (no training)")
+            verdict.not_learned.append("no training")
+    if initial is not None:
+        start = start_problem(initial)
+        verdict.start_ok = start is None
+        if start is not None:
+            verdict.findings.append(f"start not one the protocol could draw: {start.message}")
+            verdict.not_learned.append("start")
     if "sweeps" in data:
         verdict.sweeps = int(data["sweeps"])
+        if 0 <= verdict.sweeps < MIN_TRAINING_SWEEPS:
+            verdict.findings.append(f"only {verdict.sweeps} sweeps (fewer than "
+                                    f"{MIN_TRAINING_SWEEPS})")
+            verdict.not_learned.append(f"{verdict.sweeps} sweeps")
     verdict.replay = _replay_verdict(verdict, initial, final, data.get("errors"))
+    if verdict.not_learned:
+        verdict.findings.append("no training or network points: "
+                                + ", ".join(verdict.not_learned))
     return verdict
 
 
@@ -123,6 +163,9 @@ def _replay_verdict(verdict: Verdict, initial, final, errors) -> str:
         verdict.findings.append(f"sweeps = {n} but {len(errors)} errors were recorded")
         return f"differs: sweeps = {n} but {len(errors)} errors recorded (one per sweep)"
     replayed, replayed_final = replay(initial, n)
+    if not all(math.isfinite(e) for e in replayed) or not all(
+            bool(torch.isfinite(v).all()) for v in replayed_final.values()):
+        return "differs: the paper's rule from your initial weights does not stay finite"
     for t, (mine, theirs) in enumerate(zip(errors.tolist(), replayed, strict=True)):
         if not math.isclose(mine, theirs, rel_tol=0, abs_tol=ERROR_RTOL * max(1.0, theirs)):
             return (f"differs: error at sweep {t} is {mine:.6g}, the paper's rule from your "
@@ -131,9 +174,9 @@ def _replay_verdict(verdict: Verdict, initial, final, errors) -> str:
     for key in WEIGHT_KEYS:
         gap = ((final[key] - replayed_final[key]).abs()
                / replayed_final[key].abs().clamp(min=1.0)).max().item()
-        if gap > worst:
+        if math.isnan(gap) or gap > worst:
             worst_key, worst = key, gap
-    if worst > WEIGHT_ATOL:
+    if not worst <= WEIGHT_ATOL:  # a NaN gap is no match either
         return (f"differs: final {worst_key} is off the replay by {worst:.3g} (relative, "
                 f"tolerance {WEIGHT_ATOL})")
     return "matches"

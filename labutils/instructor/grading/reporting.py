@@ -15,13 +15,16 @@ POINTS: dict[str, int] = {
     "runs": 1,  # executes top to bottom in the grader's sandbox without error or timeout
     "reproduced": 1,  # every code cell stored run, and its outputs are what the grader's run prints
     "data": 1,  # inputs/targets are the 64 cases of the task
-    "replay": 3,  # errors and final weights are what the paper's rule gives from the initial ones
+    "replay": 3,  # errors and final weights are what the paper's rule gives from a drawn start
     "solves": 3,  # network_facts: every case within 0.5 and E below the constant answer's
     "antisymmetric": 1,  # network_facts: mirror anti-symmetric hidden units
     "paper_reason": 0,  # information only: about a quarter of valid runs solve "in their own way"
 }
-"""Points per check. The network points count only when the replay matches (weights that were not
-trained by the paper's rule from the saved initial weights earn nothing for their shape). The
+"""Points per check. "replay" and the network points count only for a run the grader judged
+trained (replay.Verdict.trained): the replay matches, the declared start is one the protocol could
+have drawn (the self-check's own test), the run made at least replay.MIN_TRAINING_SWEEPS sweeps,
+and the final weights are neither the initial ones nor Figure 1's (weights that were not trained
+by the paper's rule from a drawn start earn nothing for their shape). The
 paper's reason (every asymmetric input gives a non-zero sum) earns nothing: valid solutions from
 many seeds lack it, and points for it would reward picking a seed."""
 
