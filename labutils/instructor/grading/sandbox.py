@@ -78,9 +78,11 @@ def check_available() -> None:
             f"{' and '.join(missing)} not found: install bubblewrap (Debian/Ubuntu: "
             "`apt-get install bubblewrap`; util-linux provides prlimit), or pass "
             "--unsafe-no-sandbox to run submissions with your own permissions")
-    probe = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent",
-         "--new-session", "--dev", "/dev", "--proc", "/proc", "true"],
+    system = [a for name in SYSTEM_FOLDERS for a in _bind_or_link(Path(name))]
+    probe = subprocess.run(  # the options the real sandbox uses, on an empty root
+        ["bwrap", "--dev", "/dev", "--proc", "/proc", *system, "--perms", "0755", "--dir",
+         "/etc", "--remount-ro", "/", "--unshare-pid", "--unshare-net", "--die-with-parent",
+         "--new-session", "true"],
         capture_output=True, text=True, timeout=30, check=False)
     if probe.returncode != 0:
         raise SandboxUnavailable(
