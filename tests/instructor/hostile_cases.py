@@ -96,9 +96,15 @@ def name_self(token: str) -> str:
     return f"import ctypes\nctypes.CDLL(None).prctl(15, {token.encode()!r}, 0, 0, 0)\n"
 
 
-def build_cases(home: Path, host_port: int, pytest_pid: int, token: str):
-    """name -> notebook. `home`: hostile_home() with subs/ (the batch), decoy/ (a host folder
-    to attack), lms/ (a classmate outside the batch) and an earlier grades CSV."""
+def build_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> dict:
+    """name -> notebook, in grading order. `home`: hostile_home() with subs/ (the batch),
+    decoy/ (a host folder to attack), lms/ (a classmate outside the batch), earlier grades."""
+    args = (home, host_port, pytest_pid, token)
+    return {**verdict_cases(*args), **isolation_cases(*args), **stalling_cases(*args)}
+
+
+def verdict_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> dict:
+    """Forged verdicts (and a classmate rewritten just before its turn)."""
     subs, decoy = home / "subs", home / "decoy"
     classmate = subs / "correct_training.ipynb"
     return {
@@ -146,6 +152,13 @@ def build_cases(home: Path, host_port: int, pytest_pid: int, token: str):
             "    'errors': torch.tensor([float('nan')], dtype=torch.float64),\n"
             "    'evil': torch.zeros(1)}\n"
             "sweeps = 1425"),
+    }
+
+
+def isolation_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> dict:
+    """Reading, snooping, writing and deleting outside the box."""
+    subs, decoy = home / "subs", home / "decoy"
+    return {
         "reads_instructor_files.ipynb": submission(
             "import os, pathlib, labutils\n"
             "found = []\n"
@@ -196,6 +209,13 @@ def build_cases(home: Path, host_port: int, pytest_pid: int, token: str):
             "        pass\n"
             f"shutil.rmtree({str(subs)!r}, ignore_errors=True)\n"
             + leak_if("gone", "deleted files")),
+    }
+
+
+def stalling_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> dict:
+    """Escaping the timeouts, the limits, the caps and the network; poisoning the table."""
+    decoy = home / "decoy"
+    return {
         "detached_setsid.ipynb": submission(
             "import subprocess, sys, os, time\n"
             "late = " + repr(str(decoy / "late")) + "\n"
