@@ -209,6 +209,17 @@ def isolation_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> 
             "        pass\n"
             f"shutil.rmtree({str(subs)!r}, ignore_errors=True)\n"
             + leak_if("gone", "deleted files")),
+        "network.ipynb": submission(
+            "import socket\nopened = []\n"
+            f"for address in [('1.1.1.1', 53), ('127.0.0.1', {host_port})]:\n"
+            "    try:\n"
+            "        socket.create_connection(address, timeout=2).close()\n"
+            "        opened.append(address)\n"
+            "    except OSError:\n        pass\n"
+            "u = socket.socket(socket.AF_UNIX)\n"
+            f"try:\n    u.connect({str(decoy / 'host.sock')!r})\n    opened.append('unix')\n"
+            "except OSError:\n    pass\n"
+            + leak_if("opened", "network reachable")),
     }
 
 
@@ -267,17 +278,6 @@ def stalling_cases(home: Path, host_port: int, pytest_pid: int, token: str) -> d
                       "nbval-ignore-output"]}),
         "csv_injection.ipynb": submission(
             "raise ValueError('=HYPERLINK(\"http://evil\")\\n@SUM(1)\\r\\n+1')"),
-        "network.ipynb": submission(
-            "import socket\nopened = []\n"
-            f"for address in [('1.1.1.1', 53), ('127.0.0.1', {host_port})]:\n"
-            "    try:\n"
-            "        socket.create_connection(address, timeout=2).close()\n"
-            "        opened.append(address)\n"
-            "    except OSError:\n        pass\n"
-            "u = socket.socket(socket.AF_UNIX)\n"
-            f"try:\n    u.connect({str(decoy / 'host.sock')!r})\n    opened.append('unix')\n"
-            "except OSError:\n    pass\n"
-            + leak_if("opened", "network reachable")),
         "many_cells.ipynb": submission(*[f"x{i} = {i}" for i in range(3000)]),
         "display_updates.ipynb": submission(
             "h = display({'text/plain': 'small'}, raw=True, display_id=True)\n"
