@@ -300,7 +300,8 @@ def indent(source: str, spaces: int = 4) -> str:
 
 
 def write_home(home: Path, cases: dict) -> None:
-    """The batch in home/subs, a decoy, a classmate outside the batch, earlier grades."""
+    """The batch in home/subs, a decoy, a classmate outside the batch, earlier grades: all
+    readable and writable by anyone, so that only the sandbox's isolation protects them."""
     for folder in ("subs", "decoy", "lms/bob"):
         (home / folder).mkdir(parents=True)
     (home / "decoy" / "decoy.txt").write_text("the instructor's file")
@@ -308,5 +309,7 @@ def write_home(home: Path, cases: dict) -> None:
     (home / "grades-earlier.csv").write_text("submission,total\nbob,10\n")
     for name, nb in cases.items():
         nbformat.write(nb, home / "subs" / name)
+    for path in [home, *home.rglob("*")]:
+        path.chmod(0o777 if path.is_dir() else 0o666)
 
 
