@@ -3,14 +3,16 @@ submission's side, sandboxed) and logs each cell's outputs as it goes.
 
 Who runs where:
 - the grader (this process) makes a private state folder (worker files, never visible to the
-  kernel) and a box folder (the kernel's /tmp, its only writable place), starts the worker with
+  kernel) and, apart from it, a box folder (the kernel's /tmp, its only writable place; its
+  host path names nothing else of the grader), starts the worker with
   its output going to a file (no pipe a submission's child could hold open), waits at most the
   total timeout, then kills the worker's process group, the sandbox and, as root, every process
   of the sandbox's user id;
-- the worker (`python -m labutils.instructor.grading.executing SPEC`) runs nbclient against the
-  kernel over Unix sockets in the box (the sandbox has no network), appends one JSON line per
-  cell to a progress log (O(outputs) in all, never the whole notebook per cell) and dies with
-  the grader (parent-death signal);
+- the worker (`python -m labutils.instructor.grading.worker SPEC`, worker.py) runs nbclient
+  against the kernel over Unix sockets in the box (the sandbox has no network), appends one
+  JSON line per cell to a progress log (bounded, never the whole notebook per cell) and dies
+  with the grader (parent-death signal); it starts the kernel with stdin/stdout/stderr on
+  /dev/null, no other descriptor and the sandbox's environment (nothing of the grader);
 - the kernel runs inside bwrap (see sandbox.py) and dies with the worker (--die-with-parent;
   the whole PID namespace goes when its first process does).
 For debugging the grader: LABUTILS_GRADE_KEEP=1 keeps the temporary folders (state/worker.log,
@@ -19,9 +21,9 @@ state/progress.jsonl), LABUTILS_GRADE_LOG=10 makes nbclient log at debug level.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -41,11 +43,8 @@ from labutils.instructor.grading.sandbox import (
     kill_user_processes,
     sandbox_uid,
 )
+from labutils.instructor.grading.worker import MAX_LOG_BYTES, MAX_PROGRESS_BYTES
 
-MAX_CELL_OUTPUT = 256 * 1024
-"""Bytes of output kept per cell (the rest is dropped and noted)."""
-MAX_NOTEBOOK_OUTPUT = 8 * 2**20
-"""Bytes of output kept for the whole notebook."""
 MAX_DATA_BYTES = 16 * 2**20
 """Largest data file the grader reads back from the box."""
 
@@ -85,10 +84,10 @@ def execute(
     """
     start = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="labutils-grade-"))
+    box = Path(tempfile.mkdtemp(prefix="labutils-box-"))  # apart: its path names only itself
     try:
-        state, box = root / "state", root / "box"
+        state = root / "state"
         state.mkdir()
-        box.mkdir()
         if sandbox is not None and os.geteuid() == 0:
             os.chown(box, sandbox_uid(slot), sandbox_uid(slot))
         box.chmod(0o700)
@@ -101,8 +100,9 @@ def execute(
             spec["uid"] = sandbox_uid(slot) if os.geteuid() == 0 else None
             spec["kernel_argv"] = sandbox.command(box, _kernel_argv(INSIDE_TMP), slot,
                                                   state / "bwrap.options")
+            spec["kernel_env"] = sandbox.environment()
         else:
-            spec["uid"] = None
+            spec["uid"], spec["kernel_env"] = None, None
             spec["kernel_argv"] = _kernel_argv(str(box))
         if data_name and nb.cells:  # the collection cell's target, as the kernel sees it
             nb = nbformat.from_dict(json.loads(json.dumps(nb)))
@@ -113,10 +113,10 @@ def execute(
         env = {**os.environ, "LABUTILS_PROGRESS": "0", "PYTHONHASHSEED": "0"}
         with open(state / "worker.log", "wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "labutils.instructor.grading.executing",
+                [sys.executable, "-m", "labutils.instructor.grading.worker",
                  str(state / "spec.json")],
                 cwd=state, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log, stderr=subprocess.STDOUT, close_fds=True, pass_fds=())
             timed_out = False
             try:
                 proc.wait(timeout=total_timeout)
@@ -129,8 +129,8 @@ def execute(
         if timed_out:
             run.problem = f"total timeout: killed after {total_timeout} s"
         elif proc.returncode != 0 and not run.problem:
-            tail = (state / "worker.log").read_text("utf-8", "replace").strip().splitlines()[-3:]
-            run.problem = f"grading worker failed (exit {proc.returncode}): {' | '.join(tail)}"
+            run.problem = (f"grading worker failed (exit {proc.returncode}): "
+                           f"{log_tail(state / 'worker.log')}")
         if not run.problem:
             run.running_cell = None
         if data_name:
@@ -139,6 +139,7 @@ def execute(
     finally:
         if not os.environ.get("LABUTILS_GRADE_KEEP"):
             shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(box, ignore_errors=True)
 
 
 def _kernel_argv(box: str) -> list[str]:
@@ -178,7 +179,9 @@ def _read_progress(nb: nbformat.NotebookNode, path: Path) -> Execution:
     run = Execution(executed, 0.0)
     started = False
     try:
-        lines = path.read_text("utf-8").splitlines()
+        with open(path, "rb") as handle:  # the worker keeps it under MAX_PROGRESS_BYTES
+            lines = handle.read(MAX_PROGRESS_BYTES + 2**20).decode("utf-8", "replace")
+        lines = lines.splitlines()
     except OSError:
         lines = []
     running = None
@@ -209,6 +212,19 @@ def _read_progress(nb: nbformat.NotebookNode, path: Path) -> Execution:
     return run
 
 
+def log_tail(path: Path, lines: int = 3, width: int = 300) -> str:
+    """The last lines of the worker's log for a grade row: bounded, printable ASCII only (no
+    control, bidi or markup character survives; the kernel cannot write that log anyway)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - MAX_LOG_BYTES))
+            text = handle.read(MAX_LOG_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return "no log"
+    last = text.strip().splitlines()[-lines:]
+    return " / ".join(re.sub(r"[^ -~]|[<>|`*_\[\]]", "?", line.strip()) for line in last)[:width]
+
+
 def read_box_file(box: Path, name: str) -> tuple[bytes | None, str]:
     """Read `box/name` without following links or blocking on a FIFO, at most MAX_DATA_BYTES."""
     try:
@@ -227,128 +243,3 @@ def read_box_file(box: Path, name: str) -> tuple[bytes | None, str]:
             return handle.read(MAX_DATA_BYTES + 1), ""
     finally:
         os.close(fd)
-
-
-# ---------------------------------------------------------------------------------------------
-# The worker (runs outside the sandbox, as the grader's child)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Get SIGKILL when the grader dies (Linux), and stop now if it already has."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        raise SystemExit("the grader is gone")
-
-
-def _worker(spec_path: str) -> int:
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    _die_with_parent(spec["parent"])
-    from jupyter_client.kernelspec import KernelSpec
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    box = Path(spec["box"])
-    nb = nbformat.read(spec["notebook"], as_version=4)
-    progress = open(spec["progress"], "a", encoding="utf-8", buffering=1)  # noqa: SIM115
-
-    def log(**record) -> None:
-        progress.write(json.dumps(record) + "\n")
-
-    kernel_dir = box / ".kernel"
-    kernel_dir.mkdir()
-    km = AsyncKernelManager(transport="ipc", ip=str(kernel_dir / "k"), cache_ports=False)
-    km.shell_port, km.iopub_port, km.stdin_port, km.hb_port, km.control_port = 1, 2, 3, 4, 5
-    km.connection_file = str(Path(spec["progress"]).with_name("connection.json"))
-    km.write_connection_file()
-    info = json.loads(Path(km.connection_file).read_text())
-    if spec["sandboxed"]:
-        info["ip"] = "/tmp/.kernel/k"  # the same sockets, seen from inside the sandbox
-    (kernel_dir / "connection.json").write_text(json.dumps(info))
-    if spec.get("uid") is not None:
-        for path in (kernel_dir, kernel_dir / "connection.json"):
-            os.chown(path, spec["uid"], spec["uid"])
-    km._kernel_spec = KernelSpec(argv=spec["kernel_argv"], display_name="graded",
-                                 language="python", interrupt_mode="message", env={})
-    cell_timeout = spec["cell_timeout"]
-    data_path = box / spec["data_name"] if spec["data_name"] else None
-    last = len(nb.cells) - 1
-
-    class Client(NotebookClient):
-        """nbclient that keeps at most MAX_CELL_OUTPUT / MAX_NOTEBOOK_OUTPUT bytes of output."""
-
-        kept_total = 0
-        kept: dict[int, int] = {}
-        cut: set[int] = set()
-
-        def output(self, outs, msg, display_id, cell_index):
-            size = len(json.dumps(msg.get("content", {})))
-            used = self.kept.get(cell_index, 0)
-            if used + size > MAX_CELL_OUTPUT or self.kept_total + size > MAX_NOTEBOOK_OUTPUT:
-                self.cut.add(cell_index)
-                return None
-            self.kept[cell_index] = used + size
-            Client.kept_total += size
-            return super().output(outs, msg, display_id, cell_index)
-
-    client = Client(
-        nb, km=km, timeout=cell_timeout, startup_timeout=120, interrupt_on_timeout=True,
-        error_on_timeout={"ename": "CellTimeoutError", "evalue": f"over {cell_timeout} s",
-                          "traceback": []},
-        allow_errors=True, skip_cells_with_tag="", coalesce_streams=True,
-        log_level=int(os.environ.get("LABUTILS_GRADE_LOG", "30")),
-        shutdown_kernel="immediate", resources={"metadata": {"path": str(box)}},
-    )
-
-    def started(notebook) -> None:
-        log(kernel_pid=getattr(km.provisioner, "pid", None))
-
-    def before(cell, cell_index) -> None:
-        if cell_index == last and data_path is not None:
-            _remove(data_path)  # only what the collection cell writes counts
-        log(start=cell_index)
-
-    def after(cell, cell_index, execute_reply) -> None:
-        timeout = (execute_reply or {}).get("content", {}).get("ename") == "CellTimeoutError"
-        if timeout and not any(o.get("output_type") == "error" for o in cell.outputs):
-            cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="CellTimeoutError", evalue=f"over {cell_timeout} s",
-                traceback=[]))
-        log(done=cell_index, outputs=cell.outputs, count=cell.get("execution_count"),
-            timeout=timeout, truncated=cell_index in client.cut)
-
-    client.on_notebook_start = started
-    client.on_cell_execute = before
-    client.on_cell_executed = after
-    problem = ""
-    try:
-        client.execute()
-    except DeadKernelError:
-        problem = "the kernel died (crash, os._exit, a kill or out of memory)"
-    except RuntimeError as err:  # e.g. "Kernel died before replying to kernel_info"
-        problem = f"the kernel died: {err}"[:300] if "died" in str(err) else (
-            f"the kernel stopped: {err}"[:300])
-    except Exception as err:  # a grader failure must still leave a record behind
-        problem = f"execution stopped: {type(err).__name__}: {err}"[:300]
-    log(end=True, problem=problem)
-    progress.close()
-    return 0
-
-
-def _remove(path: Path) -> None:
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink()
-    except OSError:
-        pass
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m labutils.instructor.grading.executing SPEC.json")
-    raise SystemExit(_worker(sys.argv[1]))

@@ -1,13 +1,15 @@
 """The bubblewrap sandbox a submission's kernel runs in, and the student package it imports.
 
-Inside: the whole file system read-only, the instructor repository, $HOME, /run, /var/tmp and
-the submissions' folders hidden (replaced by empty folders), the Python installation and its venv
-visible read-only, `/tmp` = the submission's own temporary folder (the only writable place), no
-network (new network namespace: no interfaces but an unconfigured loopback; host Unix sockets
-under /run and /tmp hidden), a new PID namespace and session, killed with its parent. The
-kernel runs as an unprivileged user id (when the grader is root) with limits on memory
-(address space), CPU time, processes and file size. `labutils` comes from a wheel built from the
-student part of the package (labutils/ without labutils/instructor), never from the checkout.
+Inside, the file system is an allow-list, nothing of the host besides: the system folders
+(/usr, /bin, /sbin, /lib*) and the few /etc entries a process needs, the venv and the Python
+installation it points to (each exactly, nothing above them), all read-only; `/tmp` = the
+submission's own new folder (the only writable place); the student package read-only; a fresh
+/dev and /proc. No network (new network namespace: only an unconfigured loopback), a new PID,
+IPC and UTS namespace and session, killed with its parent. The kernel starts with an
+allow-listed environment (`Sandbox.environment`) and, as root, runs as an unprivileged user id
+without capabilities, with limits on memory (address space), CPU time, processes and file size.
+`labutils` comes from a wheel built from the student part of the package (labutils/ without
+labutils/instructor), never from the checkout.
 """
 
 from __future__ import annotations
@@ -76,9 +78,11 @@ def check_available() -> None:
             f"{' and '.join(missing)} not found: install bubblewrap (Debian/Ubuntu: "
             "`apt-get install bubblewrap`; util-linux provides prlimit), or pass "
             "--unsafe-no-sandbox to run submissions with your own permissions")
-    probe = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent",
-         "--new-session", "--dev", "/dev", "--proc", "/proc", "true"],
+    system = [a for name in SYSTEM_FOLDERS for a in _bind_or_link(Path(name))]
+    probe = subprocess.run(  # the options the real sandbox uses, on an empty root
+        ["bwrap", "--dev", "/dev", "--proc", "/proc", *system, "--perms", "0755", "--dir",
+         "/etc", "--remount-ro", "/", "--unshare-pid", "--unshare-net", "--die-with-parent",
+         "--new-session", "true"],
         capture_output=True, text=True, timeout=30, check=False)
     if probe.returncode != 0:
         raise SandboxUnavailable(
@@ -95,6 +99,17 @@ def sandbox_problem() -> str:
     return ""
 
 
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+"""Host folders visible read-only inside (symlinks, as in a merged /usr, stay symlinks)."""
+ETC_ENTRIES = (
+    "alternatives", "ca-certificates", "ca-certificates.conf", "fonts", "host.conf", "hosts",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "locale.alias", "localtime", "matplotlibrc",
+    "mime.types", "nsswitch.conf", "os-release", "ssl", "timezone",
+)
+"""The /etc entries visible inside (libraries, certificates, fonts, time zone): no passwd,
+no host name, no configuration of the instructor's machine beyond these."""
+
+
 @dataclass
 class Sandbox:
     """How to start a sandboxed kernel for the submissions of one grading run."""
@@ -102,9 +117,9 @@ class Sandbox:
     student_package: Path
     """Folder holding the installed student package (pip --target)."""
     hidden: list[Path] = field(default_factory=list)
-    """Folders replaced by empty ones inside (besides the repository, $HOME and /run)."""
+    """Folders replaced by empty ones, where they lie inside a folder the sandbox sees."""
     hidden_files: list[Path] = field(default_factory=list)
-    """Files replaced by an empty one (submissions whose folder cannot be hidden)."""
+    """Files replaced by an empty one, where they lie inside a folder the sandbox sees."""
     limits: Limits = field(default_factory=Limits)
 
     def command(self, box: Path, argv: list[str], slot: int = 0,
@@ -112,10 +127,10 @@ class Sandbox:
         """The command line that runs `argv` inside the sandbox with `box` as its /tmp.
 
         With `options_file` (in a folder the sandbox cannot see), bwrap reads its options from
-        that file, so /proc/1/cmdline inside shows no host path.
+        that file, so /proc/1/cmdline inside shows no host path. Start it with
+        `environment()` as its whole environment and no descriptor but 0, 1 and 2.
         """
-        options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        options += self._mounts(box)
+        options = self._mounts(box)
         options += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                     "--unshare-cgroup-try", "--die-with-parent", "--new-session",
                     "--hostname", "sandbox", "--chdir", INSIDE_TMP, "--clearenv"]
@@ -125,16 +140,17 @@ class Sandbox:
         if os.geteuid() == 0:  # run the submission as a user of its own, without capabilities
             uid = str(sandbox_uid(slot))
             options += ["--cap-add", "CAP_SETUID,CAP_SETGID"]
-            inside += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            inside += [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                        "--inh-caps=-all", "--bounding-set=-all", "--"]
-        limits = ["prlimit", *self.limits.prlimit_args(), "--"]
+        limits = [_tool("prlimit"), *self.limits.prlimit_args(), "--"]
         if options_file is None:
-            return [*limits, "bwrap", *options, *inside, *argv]
+            return [*limits, _tool("bwrap"), *options, *inside, *argv]
         Path(options_file).write_bytes(b"".join(o.encode() + b"\0" for o in options))
-        return [*limits, "/bin/sh", "-c", 'exec bwrap --args 3 "$@" 3<"$0"', str(options_file),
-                *inside, *argv]
+        return [*limits, "/bin/sh", "-c", f'exec {_tool("bwrap")} --args 3 "$@" 3<"$0"',
+                str(options_file), *inside, *argv]
 
     def environment(self) -> dict[str, str]:
+        """The kernel's whole environment: nothing of the instructor's shell or the grader."""
         venv_bin = str(Path(sys.executable).parent)
         return {
             "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
@@ -147,43 +163,70 @@ class Sandbox:
         }
 
     def _mounts(self, box: Path) -> list[str]:
-        """Hide and re-expose folders, shallowest first, so a deeper rule wins."""
-        home = Path(os.path.expanduser("~"))
-        hide = {instructor_repository(), home, Path("/run"), Path("/var/tmp"),
-                Path(tempfile.gettempdir()), *self.hidden}
-        keep = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent}
-        keep = {p.resolve() for p in keep}
-        rules = [(p.resolve(), "hide") for p in hide if p.resolve() != Path("/")]
-        rules += [(p, "keep") for p in keep if any(_inside(p, h) for h, _ in rules)]
-        rules.sort(key=lambda rule: len(rule[0].parts))
-        args: list[str] = []
-        read_only: list[str] = []
-        for path, kind in rules:
-            if not path.exists() or _inside(path, Path("/tmp")):
-                continue  # /tmp is replaced by the box as a whole
-            if kind == "hide":
+        """bwrap options building the allow-listed file system on an empty root."""
+        args = ["--dev", "/dev", "--proc", "/proc"]
+        for name in SYSTEM_FOLDERS:
+            args += _bind_or_link(Path(name))
+        args += ["--perms", "0755", "--dir", "/etc"]
+        for name in ETC_ENTRIES:
+            args += _bind_or_link(Path("/etc", name))
+        kept = visible_python()
+        seen = [Path(p) for p in SYSTEM_FOLDERS] + kept
+        args += ["--bind", str(box), INSIDE_TMP]
+        for path in kept:
+            for parent in reversed(path.parents):  # made traversable, holding nothing else
+                if parent != Path("/") and parent != Path(INSIDE_TMP):
+                    args += ["--perms", "0755", "--dir", str(parent)]
+            args += ["--ro-bind", str(path), str(path)]
+        args += ["--ro-bind", str(self.student_package), INSIDE_STUDENT_PACKAGE]
+        read_only = ["--remount-ro", "/"]
+        for path in self._hidden_inside(seen):
+            if path.is_dir():
                 args += ["--tmpfs", str(path)]
                 read_only += ["--remount-ro", str(path)]
-                continue
-            hidden_above = [h for h, k in rules if k == "hide" and h in path.parents]
-            if hidden_above:  # bwrap would make the folders in between 0700: make them 0755
-                top = max(hidden_above, key=lambda h: len(h.parts))
-                for parent in reversed(path.parents):
-                    if top in parent.parents:
-                        args += ["--perms", "0755", "--dir", str(parent)]
-            args += ["--ro-bind", str(path), str(path)]
-        for path in self.hidden_files:
-            if path.exists() and not _inside(path, Path("/tmp")):
-                args += ["--ro-bind", "/dev/null", str(path.resolve())]
-        args += ["--bind", str(box), INSIDE_TMP]
-        for path in sorted(keep, key=lambda p: len(p.parts)):
-            if _inside(path, Path("/tmp")) and path.exists():  # e.g. a CI clone's .venv in /tmp
-                for parent in reversed(path.parents):  # made inside the box, traversable
-                    if Path("/tmp") in parent.parents:
-                        args += ["--perms", "0755", "--dir", str(parent)]
-                args += ["--ro-bind", str(path), str(path)]
-        args += ["--ro-bind", str(self.student_package), INSIDE_STUDENT_PACKAGE]
-        return args + read_only  # last: the mount points above were created in those tmpfs
+            else:
+                args += ["--ro-bind", "/dev/null", str(path)]
+        return args + read_only
+
+    def _hidden_inside(self, seen: list[Path]) -> list[Path]:
+        """What must stay hidden although it lies inside a folder the sandbox sees (e.g. an
+        instructor package installed into the venv, or a submission next to Python)."""
+        candidates = [Path(labutils.instructor.__file__).parent, instructor_repository(),
+                      *self.hidden, *self.hidden_files]
+        kept = visible_python()
+        found = []
+        for path in candidates:
+            path = path.resolve()
+            if (path.exists() and any(_inside(path, s) and path != s for s in seen)
+                    and not any(_inside(k, path) for k in kept)):
+                found.append(path)
+        return sorted(set(found), key=lambda p: len(p.parts))
+
+
+def visible_python() -> list[Path]:
+    """The venv and the Python installation behind it (each exactly once, outermost only),
+    besides what the system folders already show."""
+    paths = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix,
+                                        Path(sys.executable).resolve().parent)}
+    system = [Path(p).resolve() for p in SYSTEM_FOLDERS if Path(p).exists()]
+    paths = {p for p in paths if not any(_inside(p, s) for s in system)}
+    return sorted(p for p in paths if not any(_inside(p, q) and p != q for q in paths))
+
+
+def _bind_or_link(path: Path) -> list[str]:
+    if path.is_symlink():
+        return ["--symlink", os.readlink(path), str(path)]
+    if path.exists():
+        return ["--ro-bind", str(path), str(path)]
+    return []
+
+
+def _tool(name: str) -> str:
+    """The absolute path of a host tool (the kernel's launcher gets no PATH of the grader)."""
+    found = shutil.which(name)
+    if found is None:
+        raise SandboxUnavailable(f"{name} not found: install it (see check_available)")
+    return found
 
 
 def sandbox_uid(slot: int) -> int:
