@@ -273,7 +273,7 @@ def test_bad_weights_are_named():
 def test_student_modules_do_not_import_the_instructor_package():
     code = (
         "import sys\n"
-        "import labutils.network_facts, labutils.network_plots\n"
+        "import labutils.network_facts, labutils.network_plots, labutils.network_weights\n"
         "import labutils.paper1986, labutils.stats\n"
         "print([m for m in sys.modules if m.startswith('labutils.instructor')])\n"
     )
