@@ -7,15 +7,12 @@ import torch
 
 from labutils.instructor.rhw1986 import (
     ACTIVATIONS,
-    CRITERIA,
     PAPER_WEIGHTS,
     WEIGHT_KEYS,
-    PaperSGD,
     SymmetryNet,
     case_label,
     flush_denormal_is_on,
     initial_weights,
-    make_optimizer,
     reference_sweep,
     seed_for,
     stack_weights,
@@ -24,7 +21,6 @@ from labutils.instructor.rhw1986 import (
     train_many,
     train_single,
 )
-from labutils.instructor.rhw1986.options import SCHEDULERS, WARMUP_SWEEPS
 from labutils.network_facts import network_facts
 
 
@@ -112,61 +108,6 @@ def test_reference_rule_equals_torch_sgd_with_momentum():
         summed_squared_error(net(x), d).backward()
         opt.step()
     assert max_difference(net.weights(), weights) < 1e-12
-
-
-# --- single run -------------------------------------------------------------------------------
-
-
-def test_train_single_counts_sweeps_and_stops_at_the_criterion():
-    result = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), max_sweeps=3000)
-    assert result.solved and result.sweeps == len(result.errors) - 1
-    x, d = symmetry_dataset()
-    y = SymmetryNet.from_weights(result.weights)(x)
-    assert bool(((y > 0.5) == (d > 0.5)).all())
-    assert result.failure == "solved"
-    assert "solved in" in str(result)
-
-
-def test_train_single_stops_at_the_first_sweep_that_meets_the_criterion():
-    x, d = symmetry_dataset()
-    half = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="half")
-    strict = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="0.2")
-    assert strict.sweeps > half.sweeps
-    miss = (SymmetryNet.from_weights(strict.weights)(x) - d).abs().max().detach()
-    assert float(miss) < CRITERIA["0.2"]
-    # One sweep earlier the stricter criterion was not met yet.
-    earlier = train_single(
-        SymmetryNet.from_weights(initial_weights(0, 3)),
-        max_sweeps=strict.sweeps - 1,
-        criterion="0.2",
-    )
-    assert not earlier.solved
-    assert float((SymmetryNet.from_weights(earlier.weights)(x) - d).abs().max().detach()) >= 0.2
-
-
-def test_train_single_unsolved_run_and_zero_cap():
-    result = train_single(SymmetryNet.from_weights(initial_weights(0, 0)), max_sweeps=300)
-    assert not result.solved and result.sweeps is None and len(result.errors) == 301
-    assert result.failure in ("plateau", "local_minimum", "improving")
-    assert len(train_single(SymmetryNet(), max_sweeps=0).errors) == 1
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"criterion": "0.3"}, "half, 0.2, 0.1"),
-        ({"max_sweeps": -1}, "max_sweeps"),
-        ({"optimizer": "rmsprop"}, "sgd, adam"),
-        ({"loss": "mse"}, "sse, cross_entropy"),
-        ({"scheduler": "linear"}, "cosine, step, warmup"),
-        ({"lr": 0.0}, "lr must be > 0"),
-        ({"momentum": 1.0}, "momentum"),
-        ({"momentum_form": "keras"}, "paper, torch"),
-    ],
-)
-def test_train_single_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        train_single(SymmetryNet(), **kwargs)
 
 
 # --- many runs at once ------------------------------------------------------------------------
@@ -291,87 +232,15 @@ def test_train_single_accepts_any_module_with_hidden_and_output_layers():
         train_single(Wrong())
 
 
-# --- the paper's rule under a changing step size -----------------------------------------
-
-
-def reference_run(start, sweeps, factor, lr=0.1, momentum=0.9):
-    """The paper's equation by hand with eps(t) = lr * factor(t)."""
-    weights, velocity = start, None
-    for t in range(sweeps):
-        weights, velocity = reference_sweep(weights, velocity, eps=lr * factor(t), alpha=momentum)
-    return weights
-
-
-@pytest.mark.parametrize("scheduler", ["warmup", "step", lambda t: 1.0 + 0.5 * ((-1) ** t)])
-def test_both_trainers_follow_the_papers_rule_under_a_schedule(scheduler):
-    sweeps = 60
-    factor = SCHEDULERS[scheduler](sweeps) if isinstance(scheduler, str) else scheduler
-    assert len({factor(t) for t in range(sweeps)}) > 1  # eps really changes
-    start = initial_weights(0, 3)
-    expected = reference_run(start, sweeps, factor)
-    single = train_single(
-        SymmetryNet.from_weights(start), sweeps, criterion=None, scheduler=scheduler
-    )
-    many = train_many(
-        1,
-        sweeps,
-        criterion=None,
-        scheduler=scheduler,
-        dtype=torch.float64,
-        initial_weights=stack_weights([start]),
-    )
-    assert max_difference(single.weights, expected) < 1e-12
-    assert max_difference(many.run_weights(0), expected) < 1e-12
-
-
-def test_torchs_momentum_form_is_kept_as_a_named_option_and_differs_under_warmup():
-    sweeps, start = 60, initial_weights(0, 3)
-    net = SymmetryNet.from_weights(start)
-    sgd = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, dampening=0)
-    sched = torch.optim.lr_scheduler.LambdaLR(sgd, SCHEDULERS["warmup"](sweeps))
-    x, d = symmetry_dataset()
-    for _ in range(sweeps):
-        sgd.zero_grad()
-        summed_squared_error(net(x), d).backward()
-        sgd.step()
-        sched.step()
-    options = {"criterion": None, "scheduler": "warmup", "momentum_form": "torch"}
-    single = train_single(SymmetryNet.from_weights(start), sweeps, **options)
-    many = train_many(
-        1, sweeps, dtype=torch.float64, initial_weights=stack_weights([start]), **options
-    )
-    assert max_difference(single.weights, net.weights()) < 1e-12
-    assert max_difference(many.run_weights(0), net.weights()) < 1e-12
-    paper = reference_run(start, sweeps, SCHEDULERS["warmup"](sweeps))
-    assert max_difference(single.weights, paper) > 1e-3  # the two rules part under warmup
-    assert WARMUP_SWEEPS > sweeps
-
-
-def test_paper_sgd_equals_torch_sgd_with_a_constant_step():
-    a, b = (
-        SymmetryNet.from_weights(initial_weights(1, 1)),
-        SymmetryNet.from_weights(initial_weights(1, 1)),
-    )
-    opt_a = make_optimizer("sgd", a.parameters())
-    opt_b = make_optimizer("sgd", b.parameters(), momentum_form="torch")
-    assert isinstance(opt_a, PaperSGD) and isinstance(opt_b, torch.optim.SGD)
-    x, d = symmetry_dataset()
-    for _ in range(30):
-        for net, opt in ((a, opt_a), (b, opt_b)):
-            opt.zero_grad()
-            summed_squared_error(net(x), d).backward()
-            opt.step()
-    assert max_difference(a.weights(), b.weights()) < 1e-12
-    with pytest.raises(ValueError, match="paper, torch"):
-        make_optimizer("sgd", a.parameters(), momentum_form="keras")
-
-
 # --- float32 study against the single trainer ---------------------------------------------
 
 
 def test_float32_study_takes_the_single_trainers_sweep_counts():
-    # The report trains in float32; the single trainer in float64. Measured on 1,000 seeds
-    # (notebook 06) a few sweep counts move by one sweep from rounding; on these 16 none do.
+    # The report trains in float32; the single trainer in float64. Measured on the report's
+    # 1,000 seeds at its 20,000-sweep cap (train_many in float32 and in float64): the same 943
+    # runs solve, and 38 of their 943 sweep counts move from rounding, 31 by one sweep and 7 by
+    # two, all of them counts above 3,960 (so none of the 657 within the 5,000 cap changes
+    # side); on these 16 seeds at a 1,200 cap none move.
     n, cap = 16, 1200
     study = train_many(n, max_sweeps=cap, seed=0)
     assert study.config["dtype"] == "float32"

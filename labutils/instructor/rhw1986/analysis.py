@@ -18,8 +18,9 @@ from labutils.network_facts import network_facts as analyse_solution
 
 FACT_NAMES = {
     "solves": "solves the task (every output within 0.5, E below the constant answer's)",
-    "mirror_antisymmetric": "every used hidden unit is mirror anti-symmetric",
-    "paper_reason": "every asymmetric input gives each used hidden unit |sum| >= the margin",
+    "mirror_antisymmetric": "every used hidden unit is anti-symmetric in each mirror pair",
+    "paper_reason": "every asymmetric input gives each used hidden unit |sum| >= the margin "
+    "(a fraction of the unit's largest input weight)",
     "twins": "the hidden units are sign-flipped twins",
     "paper_signs": "signs as in Figure 1 (after undoing complemented units)",
 }

@@ -185,7 +185,7 @@ def train_single(
             opt.zero_grad()
             _loss(net, x[case], d[case], loss).backward()
             opt.step()
-        if sched is not None:
+        if sched is not None and t + 1 < max_sweeps:  # no factor is needed past the cap
             sched.step()
     return TrainingRun(
         sweeps=sweeps,
