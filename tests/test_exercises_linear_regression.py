@@ -83,3 +83,12 @@ def test_sgd_step(capsys):
         check_sgd_step(step)
         out = capsys.readouterr().out
         assert "FAIL Exercise 3.3" in out and expected in out, (expected, out)
+
+
+def test_checks_leave_the_global_random_state_alone(capsys):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    check_sgd_step(_good_step)
+    check_mse(_good_mse)
+    assert torch.equal(torch.rand(3), expected)

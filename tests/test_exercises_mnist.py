@@ -63,3 +63,12 @@ def test_train_step(capsys):
         out = capsys.readouterr().out
         assert "FAIL Exercise 4.3" in out and expected in out, (expected, out)
     assert torch.is_grad_enabled()
+
+
+def test_checks_leave_the_global_random_state_alone(capsys):
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    check_train_step(_step)
+    check_batch_accuracy(lambda s, y: (s.argmax(dim=1) == y).float().mean())
+    assert torch.equal(torch.rand(3), expected)
