@@ -218,3 +218,28 @@ def test_section_time_pattern():
     assert SECTION_TIME.search("## 7. Training (about 25 min)")
     assert SECTION_TIME.search("## 2. A first derivative (~10 min)")
     assert not SECTION_TIME.search("## 3. Loaders")
+
+
+def exercise_cells(nb) -> list:
+    """The fill-in exercise cells of a lesson: code cells whose first line is `# Exercise N.M`."""
+    return [cell for cell in nb.cells if cell.cell_type == "code"
+            and cell.source.startswith("# Exercise ")]
+
+
+@pytest.mark.parametrize("path", LESSONS[2:], ids=lambda p: p.name)
+def test_lesson_exercises_are_fill_ins_that_pass_in_the_instructor_copy(path):
+    """Two or three per lesson; `name = None`, then the solution region (instructor) or
+    `# YOUR CODE HERE` (release), then the check. The instructor copy stores PASS lines (nbval
+    runs the solutions in `make test`); the release copy stores no output."""
+    cells = exercise_cells(nbformat.read(path, as_version=4))
+    assert 2 <= len(cells) <= 3, path.name
+    for cell in cells:
+        lines = cell.source.split("\n")
+        assert re.match(r"# Exercise \d\.\d \(about \d+ min\): ", lines[0]), lines[0]
+        assert any(re.match(r"^\w+ = None$", line) for line in lines), cell.source
+        assert re.match(r"^check_\w+\(", lines[-1]), cell.source
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        if "### BEGIN SOLUTION" in cell.source:
+            assert "PASS Exercise" in text and "FAIL" not in text, (lines[0], text)
+        else:
+            assert "# YOUR CODE HERE" in lines and cell.outputs == [], lines[0]
