@@ -20,8 +20,13 @@ export PYTHONHASHSEED := 0
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider
+# Threshold tests judge what nbval's run of the lessons printed (tests/conftest.py): they run in
+# the same pytest session, after the notebooks, so each lesson is executed once. Unit runs
+# deselect them (they would have nothing to read).
+EXECUTED_TESTS := tests/test_executed_lessons.py
+UNIT_FLAGS := -m "not executed_lessons"
 # What `make nbval` checks; e.g. `make nbval NBVAL_PATHS=notebooks/02_optimizers.ipynb`.
-NBVAL_PATHS ?= notebooks
+NBVAL_PATHS ?= notebooks $(EXECUTED_TESTS)
 
 .PHONY: help setup run test unit nbval lint lab badges images export assignment release bench lock clean-venv
 
@@ -50,14 +55,14 @@ run: $(STAMP)  ## Execute every notebook in order with papermill (outputs stored
 	$(PY) -m labutils run
 
 unit: $(STAMP)  ## Unit tests only.
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(UNIT_FLAGS) tests
 
 nbval: $(STAMP)  ## Re-execute the notebooks (or NBVAL_PATHS=...) and compare with their stored outputs.
 	$(PY) -m pytest $(NBVAL_FLAGS) $(NBVAL_PATHS)
 
-test: $(STAMP)  ## Unit tests, then nbval over every notebook.
-	$(PY) -m pytest tests
-	$(PY) -m pytest $(NBVAL_FLAGS) notebooks
+test: $(STAMP)  ## Unit tests, then nbval over every notebook and the lessons' thresholds.
+	$(PY) -m pytest $(UNIT_FLAGS) tests
+	$(PY) -m pytest $(NBVAL_FLAGS) notebooks $(EXECUTED_TESTS)
 
 lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks.
 	$(PY) -m ruff check .
