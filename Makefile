@@ -23,7 +23,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 # Threshold tests judge what nbval's run of the lessons printed (tests/conftest.py): they run in
 # the same pytest session, after the notebooks, so each lesson is executed once. Unit runs
 # deselect them (they would have nothing to read).
-EXECUTED_TESTS := tests/test_executed_lessons.py
+EXECUTED_TESTS := $(wildcard tests/test_executed_lessons.py tests/instructor/test_executed_report.py)
 UNIT_FLAGS := -m "not executed_lessons"
 # What `make nbval` checks; e.g. `make nbval NBVAL_PATHS=notebooks/02_optimizers.ipynb`.
 NBVAL_PATHS ?= notebooks $(EXECUTED_TESTS)
