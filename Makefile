@@ -60,16 +60,9 @@ unit: $(STAMP)  ## Unit tests only.
 nbval: $(STAMP)  ## Re-execute the notebooks (or NBVAL_PATHS=...) and compare with their stored outputs.
 	$(PY) -m pytest $(NBVAL_FLAGS) $(NBVAL_PATHS)
 
-# Unit tests and nbval each keep about one core busy, so they run side by side (2 cores: the
-# whole test run takes about as long as the longer of the two); the unit tests' report is
-# printed after nbval's, and the target fails if either fails.
-test: $(STAMP)  ## Unit tests and nbval over every notebook (with the thresholds), side by side.
-	@mkdir -p build
-	@echo "Unit tests run beside nbval; their report follows nbval's (build/unit-tests.log)."
-	@$(PY) -m pytest $(UNIT_FLAGS) tests > build/unit-tests.log 2>&1 & unit=$$!; status=0; \
-	    $(PY) -m pytest $(NBVAL_FLAGS) notebooks $(EXECUTED_TESTS) || status=$$?; \
-	    wait $$unit || { code=$$?; [ $$status -ne 0 ] || status=$$code; }; \
-	    echo "--- unit tests (build/unit-tests.log) ---"; cat build/unit-tests.log; exit $$status
+test: $(STAMP)  ## Unit tests, then nbval over every notebook and the lessons' thresholds.
+	$(PY) -m pytest $(UNIT_FLAGS) tests
+	$(PY) -m pytest $(NBVAL_FLAGS) notebooks $(EXECUTED_TESTS)
 
 lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks.
 	$(PY) -m ruff check .

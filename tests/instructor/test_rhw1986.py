@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from rhw1986_compare import max_difference
 
 from labutils.instructor.rhw1986 import (
     ACTIVATIONS,
     PAPER_WEIGHTS,
-    WEIGHT_KEYS,
     SymmetryNet,
     case_label,
     flush_denormal_is_on,
@@ -22,11 +22,6 @@ from labutils.instructor.rhw1986 import (
     train_single,
 )
 from labutils.network_facts import network_facts
-
-
-def max_difference(a, b) -> float:
-    return max(float((a[k] - b[k]).abs().max()) for k in WEIGHT_KEYS)
-
 
 # --- dataset --------------------------------------------------------------------------------
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from rhw1986_compare import max_difference
 
 from labutils.instructor.rhw1986 import (
     CRITERIA,
-    WEIGHT_KEYS,
     PaperSGD,
     SymmetryNet,
     initial_weights,
@@ -21,11 +21,6 @@ from labutils.instructor.rhw1986 import (
     train_single,
 )
 from labutils.instructor.rhw1986.options import SCHEDULERS, WARMUP_SWEEPS
-
-
-def max_difference(a, b) -> float:
-    return max(float((a[k] - b[k]).abs().max()) for k in WEIGHT_KEYS)
-
 
 # --- single run -------------------------------------------------------------------------------
 
