@@ -30,7 +30,7 @@ DOCTORED = [
 ]
 
 
-@pytest.mark.parametrize(("check", "edit"), zip(CHECKS, DOCTORED, strict=True),
+@pytest.mark.parametrize(("check", "edit"), list(zip(CHECKS, DOCTORED, strict=True)),
                          ids=lambda x: getattr(x, "__name__", ""))
 def test_fails_on_a_doctored_report(check, edit):
     texts = stored_texts()
