@@ -91,9 +91,19 @@ def main() -> int:
     print("\n".join(wall_lines))
     if notebooks:
         print("\n".join(nb_lines))
-    RESULTS.write_text(text)
+    RESULTS.write_text(text + kept_by_hand())
     print(f"wrote {RESULTS} ({total:.0f} s)")
     return 0
+
+
+def kept_by_hand() -> str:
+    """The sections of results.md measured by hand (heading ending in "(by hand)"), kept as
+    they are when `make bench` rewrites the file."""
+    if not RESULTS.is_file():
+        return ""
+    sections = RESULTS.read_text(encoding="utf-8").split("\n## ")[1:]
+    return "".join(f"\n## {s.rstrip()}\n" for s in sections
+                   if s.split("\n", 1)[0].rstrip().endswith("(by hand)"))
 
 
 if __name__ == "__main__":
