@@ -18,8 +18,9 @@ the file and the fix.
 
 Two files for one student (a student who uploaded twice into the same download) are refused
 by default, listing both: picking one silently could grade a checkpoint copy. With
-`duplicates="last"` the file last in name order is kept (Canvas's resubmission copies and
-`-1`/`-2` suffixes sort after the original) and every skipped file is reported.
+`duplicates="last"` the last file in natural order of the name without its extension is kept
+(`x.ipynb` < `x-1.ipynb` < `x-2.ipynb` < `x-10.ipynb`: the copies Canvas and browsers make of
+a re-upload win over the original) and every skipped file is reported.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 """A safe student id (matched whole)."""
 
-DEFAULT_PATTERN = r"^05_assignment_(?P<id>[^/\\]+?)\.ipynb$"
+DEFAULT_PATTERN = r"^05_assignment_(?P<id>.+?)\.ipynb$"
 """The hand-in name of the student README: `05_assignment_<studentid>.ipynb`."""
 
 MOODLE = re.compile(r"^(?P<name>.*?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_")
@@ -143,6 +144,7 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
                             "(--duplicates last) to keep the last by name and report the rest")
     result = Identification()
     for student, files in sorted(found.items()):
+        files.sort(key=_natural)
         keep = files[-1]
         result.skipped += [f"{_relative(p, root)}: {student} has a later file, "
                            f"{_relative(keep, root)}" for p in files[:-1]]
@@ -150,6 +152,13 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
         result.items.append(Identified(student, keep, _relative(keep, root),
                                        hashlib.sha256(data).hexdigest()))
     return result
+
+
+def _natural(path: Path) -> list[tuple[int, int | str]]:
+    """Natural order of the path without the extension: digit runs compare as numbers."""
+    text = str(Path(path).with_suffix(""))
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", text) if part]
 
 
 def _relative(path: Path, root: Path | None) -> str:
