@@ -223,3 +223,21 @@ def test_resume_after_sigkill_mid_batch(tmp_path):
     with Gradebook.open(path) as book:
         rows = [r["student"] for r in book.query("SELECT student FROM rows ORDER BY id")]
         assert rows == students and len(book.runs()) == 2
+
+
+def test_command_line_merge_score_export_show(tmp_path, capsys):
+    from labutils.instructor.grading.gradebook_command import main
+
+    for k, students in ((1, {"s1": "a1"}), (2, {"s2": "a2"})):
+        (tmp_path / str(k)).mkdir()
+        book_with(tmp_path / str(k), students)[0].close()
+    all_db = str(tmp_path / "all.db")
+    assert main(["merge", str(tmp_path / "1" / "grades.db"), str(tmp_path / "2" / "grades.db"),
+                 "--into", all_db]) == 0
+    assert main(["score", all_db, "s2", "report", "2.5", "--note", "clear", "--grader", "TA"]) == 0
+    assert main(["export", all_db, "--lms", str(tmp_path / "lms.csv"), "--style", "canvas"]) == 0
+    assert ["", "s2", "", "", "", "9.5"] in read_csv(tmp_path / "lms.csv")
+    assert main(["show", all_db]) == 0
+    assert "s2" in capsys.readouterr().out
+    with pytest.raises(GradebookError, match="no gradebook at"):
+        main(["show", str(tmp_path / "missing.db")])

@@ -96,3 +96,21 @@ def test_regrade_after_merge_keeps_history(tmp_path):
         rerun = book.start_run(*KEY)
         book.record(rerun, "s1", "05_assignment_s1.ipynb", "hs1", "graded", 10, {})
         assert [r["total"] for r in book.history("s1")["rows"]] == [7, 10]
+
+
+def test_to_grade_is_this_shards_new_or_changed_work(tmp_path):
+    from labutils.instructor.grading.identity import Identified
+    from labutils.instructor.grading.shards import to_grade
+
+    found = [Identified(s, Path(f"05_assignment_{s}.ipynb"), f"05_assignment_{s}.ipynb",
+                        f"h{s}") for s in STUDENTS[:40]]
+    mine = select(found, (2, 2))
+    with Gradebook.open(tmp_path / "shard2.db") as book:
+        run = book.start_run(*KEY)
+        assert to_grade(book, found, run, "2/2") == mine
+        book.record(run, mine[0].student, mine[0].file_name, mine[0].sha256, "graded", 1, {})
+        rerun = book.start_run(*KEY)
+        assert to_grade(book, found, rerun, (2, 2)) == mine[1:]
+        assert to_grade(book, found, rerun, (2, 2), regrade={mine[0].student}) == mine
+        with pytest.raises(GradebookError, match="no submission in this batch shard"):
+            to_grade(book, found, rerun, (2, 2), regrade={"nobody"})

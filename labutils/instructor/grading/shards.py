@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from labutils.instructor.grading.gradebook import Gradebook, GradebookError, RunKey
+from labutils.instructor.grading.identity import Identified
 
 T = TypeVar("T")
 _SHARD = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
@@ -42,6 +43,21 @@ def select(items: Iterable[T], shard: tuple[int, int] | str,
     """The items of shard K of N (`student` gives an item's id)."""
     k, n = parse_shard(shard) if isinstance(shard, str) else shard
     return [item for item in items if shard_of(student(item), n) == k]
+
+
+def to_grade(book: Gradebook, found: Iterable[Identified], key: RunKey | int,
+             shard: tuple[int, int] | str | None = None,
+             regrade: Iterable[str] = ()) -> list[Identified]:
+    """What this grader run grades: this shard's submissions with no row under `key` for
+    their sha256 (new or changed since the last run), plus the students in `regrade`."""
+    mine = list(found) if shard is None else select(found, shard)
+    forced = set(regrade)
+    unknown = forced - {i.student for i in mine}
+    if unknown:
+        raise GradebookError(f"--regrade names student(s) with no submission in this batch"
+                             f"{'' if shard is None else ' shard'}: {', '.join(sorted(unknown))}")
+    todo = set(book.todo([(i.student, i.sha256) for i in mine], key, forced))
+    return [i for i in mine if (i.student, i.sha256) in todo]
 
 
 @dataclass
