@@ -241,3 +241,14 @@ def test_command_line_merge_score_export_show(tmp_path, capsys):
     assert "s2" in capsys.readouterr().out
     with pytest.raises(GradebookError, match="no gradebook at"):
         main(["show", str(tmp_path / "missing.db")])
+
+
+def test_retry_regrades_timed_out_rows_only(tmp_path):
+    book, run = book_with(tmp_path, {"s1": "a1"})
+    book.record(run, "s2", "05_assignment_s2.ipynb", "a2", "timed out", 1, {})
+    entries = [("s1", "a1"), ("s2", "a2")]
+    assert book.todo(entries, run) == []
+    assert book.todo(entries, run, retry={"timed out"}) == [("s2", "a2")]
+    rerun = book.start_run(*KEY)
+    book.record(rerun, "s2", "05_assignment_s2.ipynb", "a2", "graded", 8, {})
+    assert book.todo(entries, rerun, retry={"timed out"}) == []

@@ -207,14 +207,17 @@ class Gradebook:
         return self.query("SELECT * FROM runs ORDER BY id")
 
     def todo(self, entries: Iterable[tuple[str, str]], key: RunKey | int,
-             regrade: Iterable[str] = ()) -> list[tuple[str, str]]:
+             regrade: Iterable[str] = (), retry: Iterable[str] = ()) -> list[tuple[str, str]]:
         """The (student, sha256) entries with no row for that sha256 under `key` (a RunKey or
-        a run id): new or changed submissions, plus every student named in `regrade`."""
+        a run id): new or changed submissions, every student named in `regrade`, and those
+        whose latest such row has a status in `retry` (e.g. "timed out")."""
         key = self.key(key) if isinstance(key, int) else RunKey(*key)
+        retry = set(retry)
         done = {(r["student"], r["sha256"]) for r in self.query(
-            "SELECT rows.student, rows.sha256 FROM rows JOIN runs ON runs.id = rows.run_id "
-            "WHERE runs.assignment = ? AND runs.release_sha256 = ? AND runs.rubric_sha256 = ?",
-            key)}
+            "SELECT rows.student, rows.sha256, rows.status FROM rows WHERE rows.id IN ("
+            "SELECT MAX(rows.id) FROM rows JOIN runs ON runs.id = rows.run_id "
+            "WHERE runs.assignment = ? AND runs.release_sha256 = ? AND runs.rubric_sha256 = ? "
+            "GROUP BY rows.student, rows.sha256)", key) if r["status"] not in retry}
         forced = set(regrade)
         return [(s, h) for s, h in entries if s in forced or (s, h) not in done]
 
@@ -326,9 +329,10 @@ def _check_format(db: sqlite3.Connection, path: Path) -> None:
 
 
 def record_grade(book: Gradebook, run_id: int, student: str, grade: object,
-                 details: str = "") -> int:
-    """Record a reporting.Grade: one call per finished submission."""
+                 details: str = "", file_name: str | None = None) -> int:
+    """Record a reporting.Grade: one call per finished submission. `file_name`: the path
+    relative to the download folder (identity.Identified.file_name); default the file's name."""
     row = grade.row()  # type: ignore[attr-defined]
-    name = grade.submission.name  # type: ignore[attr-defined]
+    name = file_name or grade.submission.name  # type: ignore[attr-defined]
     return book.record(run_id, student, name, grade.sha256, grade.status,  # type: ignore
                        grade.total, row, details)  # type: ignore[attr-defined]

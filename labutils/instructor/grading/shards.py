@@ -47,16 +47,17 @@ def select(items: Iterable[T], shard: tuple[int, int] | str,
 
 def to_grade(book: Gradebook, found: Iterable[Identified], key: RunKey | int,
              shard: tuple[int, int] | str | None = None,
-             regrade: Iterable[str] = ()) -> list[Identified]:
+             regrade: Iterable[str] = (), retry: Iterable[str] = ()) -> list[Identified]:
     """What this grader run grades: this shard's submissions with no row under `key` for
-    their sha256 (new or changed since the last run), plus the students in `regrade`."""
+    their sha256 (new or changed since the last run), the students in `regrade`, and those
+    whose last row's status is in `retry`."""
     mine = list(found) if shard is None else select(found, shard)
     forced = set(regrade)
     unknown = forced - {i.student for i in mine}
     if unknown:
         raise GradebookError(f"--regrade names student(s) with no submission in this batch"
                              f"{'' if shard is None else ' shard'}: {', '.join(sorted(unknown))}")
-    todo = set(book.todo([(i.student, i.sha256) for i in mine], key, forced))
+    todo = set(book.todo([(i.student, i.sha256) for i in mine], key, forced, retry))
     return [i for i in mine if (i.student, i.sha256) in todo]
 
 
