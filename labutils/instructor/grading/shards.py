@@ -28,7 +28,7 @@ def parse_shard(text: str) -> tuple[int, int]:
     found = _SHARD.fullmatch(str(text))
     if not found or not 1 <= int(found[1]) <= int(found[2]):
         raise GradebookError(f"--shard {text!r}: write K/N with 1 <= K <= N, e.g. --shard 3/8 "
-                             "(Slurm: --shard $((SLURM_ARRAY_TASK_ID))/$SLURM_ARRAY_TASK_COUNT)")
+                             "(a Slurm array --array=1-8: --shard ${SLURM_ARRAY_TASK_ID}/8)")
     return int(found[1]), int(found[2])
 
 
