@@ -239,6 +239,10 @@ def test_command_line_merge_score_export_show(tmp_path, capsys):
     assert ["", "s2", "", "", "", "9.5"] in read_csv(tmp_path / "lms.csv")
     assert main(["show", all_db]) == 0
     assert "s2" in capsys.readouterr().out
+    assert main(["show", all_db, "s2"]) == 0
+    assert '"points": 2.5' in capsys.readouterr().out
+    with pytest.raises(GradebookError, match="no student 's9'"):
+        main(["show", all_db, "s9"])
     with pytest.raises(GradebookError, match="no gradebook at"):
         main(["show", str(tmp_path / "missing.db")])
 

@@ -68,7 +68,11 @@ def gradebook_main(args: argparse.Namespace) -> int:
             book.record_manual(args.student, args.line, args.points, args.note, args.grader)
             print(f"{args.student}: {args.line} = {format_points(args.points)}")
         elif args.student:
-            print(json.dumps(book.history(args.student), indent=1))
+            history = book.history(args.student)
+            if not history["rows"] and not history["manual"]:
+                raise GradebookError(f"no student {args.student!r} in {args.book}: "
+                                     "`gradebook show BOOK` lists the ids")
+            print(json.dumps(history, indent=1))
         else:
             for c in book.current():
                 manual = ", ".join(f"{k} {format_points(v)}" for k, v in c["manual"].items())
