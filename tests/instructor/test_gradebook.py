@@ -188,21 +188,23 @@ book = Gradebook.open(sys.argv[1])
 run = book.start_run("05_assignment", "release-sha", "rubric-sha", {})
 students = [(f"s{i:03d}", f"h{i}") for i in range(int(sys.argv[2]))]
 for student, sha in book.todo(students, run):
-    time.sleep(0.02)  # grading one submission
+    time.sleep(float(sys.argv[3]))  # grading one submission
     book.record(run, student, f"05_assignment_{student}.ipynb", sha, "graded", 5, {})
     print(student, flush=True)
 """
 
 
-def grader(path: Path, count: int) -> subprocess.Popen:
+def grader(path: Path, count: int, seconds: float) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(count)],
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(count), str(seconds)],
                             stdout=subprocess.PIPE, text=True, env=env)
 
 
-def test_resume_after_sigkill_mid_batch(tmp_path):
-    path, count = tmp_path / "grades.db", 200
-    child = grader(path, count)
+@pytest.mark.parametrize("count,seconds", [(200, 0.02), (600, 0.0)])
+def test_resume_after_sigkill_mid_batch(tmp_path, count, seconds):
+    """Killed while grading (sleep) or, with no grading time, most likely while writing."""
+    path = tmp_path / "grades.db"
+    child = grader(path, count, seconds)
     printed = [child.stdout.readline().strip() for _ in range(15)]
     os.kill(child.pid, signal.SIGKILL)
     printed += child.stdout.read().split()
@@ -217,7 +219,7 @@ def test_resume_after_sigkill_mid_batch(tmp_path):
         rest = [(s, f"h{i}") for i, s in enumerate(students)][len(recorded):]
         entries = [(s, f"h{i}") for i, s in enumerate(students)]
         assert book.todo(entries, book.key(1)) == rest  # the rerun grades exactly the rest
-    rerun = grader(path, count)
+    rerun = grader(path, count, 0.0)
     assert rerun.stdout.read().split() == [s for s, _ in rest]
     assert rerun.wait() == 0
     with Gradebook.open(path) as book:
