@@ -130,6 +130,7 @@ class Gradebook:
                     ("format", FORMAT), ("schema_version", str(SCHEMA_VERSION)),
                     ("created", now())])
                 db.execute("COMMIT")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the schema in the main file
             else:
                 _check_format(db, path)
                 db.execute("PRAGMA journal_mode = WAL")
@@ -322,7 +323,8 @@ def _check_format(db: sqlite3.Connection, path: Path) -> None:
         meta = {}
     if meta.get("format") != FORMAT:
         raise GradebookError(f"{path} is an SQLite database but not a labutils gradebook: pass "
-                             "the gradebook file the grader wrote, or a new path")
+                             "the gradebook file the grader wrote (with its -wal file, if it "
+                             "had one), or a new path")
     if meta.get("schema_version") != str(SCHEMA_VERSION):
         raise GradebookError(f"{path} has gradebook schema {meta.get('schema_version')}, this "
                              f"grader reads {SCHEMA_VERSION}: use the grader version that wrote it")
