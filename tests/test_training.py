@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from labutils.device import pick_device
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from labutils.device import pick_device
 from labutils.training import (
     History,
     TensorBatches,
