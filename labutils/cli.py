@@ -1,5 +1,5 @@
-"""The student package's command line: `python -m labutils run|data|export` (`make run`,
-`make export`). The maintainer's commands (badges, images) are `python -m labutils.instructor`."""
+"""The student package's command line: `python -m labutils run|data|export` (what `make run`
+and `make export` call)."""
 
 from __future__ import annotations
 

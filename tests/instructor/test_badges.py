@@ -83,7 +83,7 @@ def test_badges_command_rewrites_a_fork(tmp_path, monkeypatch):
     assert cli.main(["badges"]) == 0
     assert cli.main(["badges", "--check"]) == 0
     text = (root / "notebooks" / "01_autograd.ipynb").read_text()
-    assert "badges.research.google.com/github/fork/c/blob/main/notebooks/01_autograd.ipynb" in text
+    assert "colab.research.google.com/github/fork/c/blob/main/notebooks/01_autograd.ipynb" in text
 
 
 def test_student_setting_is_read_beside_the_course_one(tmp_path):
