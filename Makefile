@@ -71,10 +71,10 @@ lab: $(STAMP)  ## Open JupyterLab on the course.
 	LABUTILS_PROGRESS=1 $(VENV)/bin/jupyter lab notebooks
 
 badges: $(STAMP)  ## Rewrite every Colab badge and setup cell from [tool.labutils] in pyproject.toml.
-	$(PY) -m labutils badges
+	$(PY) -m labutils.instructor badges
 
 images: $(STAMP)  ## Regenerate the figures in images/.
-	$(PY) -m labutils images
+	$(PY) -m labutils.instructor images
 
 export: $(STAMP)  ## Write the assignment (or NOTEBOOK=...) as HTML for hand-in; PDF if LaTeX exists.
 	$(PY) -m labutils export $(NOTEBOOK)

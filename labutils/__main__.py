@@ -1,4 +1,4 @@
-"""`python -m labutils ...` runs the course's command line (see labutils.cli)."""
+"""`python -m labutils ...` runs the student command line (see labutils.cli)."""
 
 from labutils.cli import main
 

@@ -1,4 +1,5 @@
-"""The course's command line: `python -m labutils COMMAND` (the Makefile calls these)."""
+"""The student package's command line: `python -m labutils run|data|export` (what `make run`
+and `make export` call)."""
 
 from __future__ import annotations
 
@@ -9,31 +10,10 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
-    from labutils.notebooks import run_all
+    from labutils.runner import run_all
 
     results = run_all(args.notebooks or None)
     return 0 if all(r.ok for r in results) else 1
-
-
-def _badges(args: argparse.Namespace) -> int:
-    from labutils.colab import update_badges
-
-    problems = update_badges(check=args.check)
-    if args.check and problems:
-        print(f"{problems} problem(s); run `make badges` to rewrite the badges and setup cells.")
-    return 1 if problems else 0
-
-
-def _images(args: argparse.Namespace) -> int:
-    from labutils.figures import embed_course_images, make_images
-    from labutils.paths import repo_root
-
-    for path in make_images(args.folder):
-        print(f"wrote {path}")
-    root = repo_root()
-    if args.folder is None and root is not None:  # the notebooks carry the pictures they show
-        embed_course_images(root)
-    return 0
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -64,14 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="execute notebooks in order with papermill (default: all)")
     p.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: the course)")
     p.set_defaults(func=_run)
-
-    p = sub.add_parser("badges", help="rewrite Colab badges and setup cells from pyproject.toml")
-    p.add_argument("--check", action="store_true", help="only report notebooks that disagree")
-    p.set_defaults(func=_badges)
-
-    p = sub.add_parser("images", help="redraw images/ and embed them in the notebooks")
-    p.add_argument("--folder", type=Path, default=None, help="output folder (default: images/)")
-    p.set_defaults(func=_images)
 
     p = sub.add_parser("data", help="regenerate data/X_reg.pt and data/y_reg.pt")
     p.add_argument("--folder", type=Path, default=None, help="output folder (default: data/)")

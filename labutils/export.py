@@ -48,6 +48,9 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
+BADGE_PREFIX = "[![Open In Colab]("
+"""How the "Open in Colab" badge line of a notebook starts (the export leaves it out)."""
+
 
 @dataclass
 class ExportResult:
@@ -87,8 +90,6 @@ def mathjax_source() -> str:
 def for_export(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of `nb` without what needs the network: widget state and views (scripts from a
     CDN; the text each widget output also stores is shown instead) and the Colab badge."""
-    from labutils.colab import BADGE_PREFIX
-
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:

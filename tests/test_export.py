@@ -16,9 +16,11 @@ import nbformat
 import pytest
 
 from labutils import cli, export
-from labutils.figures import IMAGE_LINK
 
 REPO = Path(__file__).resolve().parents[1]
+IMAGE_LINK = re.compile(r"!\[[^\]]*\]\(")
+"""A markdown picture (lesson 01 embeds its own, labutils.instructor.course.images)."""
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
 def _notebook(path):
@@ -75,13 +77,11 @@ def test_pdf_message_is_grammatical():
 
 def _rich_notebook(path):
     """Math in every delimiter, an embedded course picture, a PNG output, a widget and the badge."""
-    from labutils.colab import BADGE_IMAGE, BADGE_PREFIX
-    from labutils.figures import embed_images
-
-    picture = embed_images("![graph](../images/graph_composition.png)", REPO / "images")
     png = base64.b64encode((REPO / "images" / "graph_composition.png").read_bytes()).decode()
+    picture = f'![graph](data:image/png;base64,{png} "images/graph_composition.png")'
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(f"{BADGE_PREFIX}{BADGE_IMAGE})](https://x.org)\n# Report"),
+        nbformat.v4.new_markdown_cell(
+            f"{export.BADGE_PREFIX}{BADGE_IMAGE})](https://x.org)\n# Report"),
         nbformat.v4.new_markdown_cell(
             "Inline $E = \\frac{1}{2}\\sum_c (y_c - d_c)^2$ and $w_{ij}$;\n\n"
             "$$\\Delta w(t) = -\\varepsilon \\frac{\\partial E}{\\partial w} + \\alpha\\,"
@@ -172,10 +172,7 @@ def test_export_renders_math_and_pictures_in_a_browser_offline(tmp_path):
 
 def test_lesson_01_exported_renders_offline(tmp_path):
     """Lesson 01 as the course ships it: pictures embedded (make images), math everywhere."""
-    from labutils.figures import embed_in_notebook
-
     nb = nbformat.read(REPO / "notebooks" / "01_autograd.ipynb", as_version=4)
-    embed_in_notebook(nb, REPO / "images")
     nbformat.write(nb, tmp_path / "01_autograd.ipynb")
     page = export.export_notebook(tmp_path / "01_autograd.ipynb", pdf=False).written[0]
     shown = sum(len(IMAGE_LINK.findall(c.source)) for c in nb.cells if c.cell_type == "markdown")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.colab import CourseRepository, apply_badges, read_course_repository
+from labutils.instructor.course.badges import CourseRepository, apply_badges, read_course_repository
 from labutils.paths import repo_root
 
 SOLUTION_SOURCE = "notebooks/instructor/05_assignment_solution.ipynb"

@@ -2,7 +2,9 @@
 
 - `release --to DIR [--with-report]`: build the student repository (what students receive);
 - `assignment [--check]`: regenerate the committed student copy notebooks/05_assignment.ipynb;
-- `grade SUBMISSIONS...`: grade submitted assignment notebooks.
+- `grade SUBMISSIONS...`: grade submitted assignment notebooks;
+- `badges [--check]`: rewrite every notebook's Colab badge and setup cell from pyproject.toml;
+- `images [--folder DIR]`: redraw images/ and embed the pictures in the notebooks.
 
 None of this ships to students: the student package's own command line is `python -m labutils`.
 """
@@ -38,32 +40,36 @@ def _assignment(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from labutils.instructor.grading import grade_main
+    from labutils.instructor.grading.command import grade_main
 
     return grade_main(args)
 
 
-def _grade_arguments(p: argparse.ArgumentParser, ask_grader: bool) -> None:
-    """The grader's options: its own `add_arguments(parser)` when it has one (imported only
-    when the command is `grade`), else the options `grade_main` has always read."""
-    if ask_grader:
-        from labutils.instructor import grading
+def _badges(args: argparse.Namespace) -> int:
+    from labutils.instructor.course.badges import update_badges
 
-        custom = getattr(grading, "add_arguments", None)
-        if custom is not None:
-            custom(p)
-            return
-    p.add_argument("submissions", nargs="+", type=Path, help="submitted .ipynb files")
-    p.add_argument("--out", type=Path, default=None, help="write the results as CSV here")
-    p.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
-    p.add_argument("--total-timeout", type=int, default=900, help="seconds per submission")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
-    p.add_argument("--release", type=Path, default=None,
-                   help="the released student notebook to compare check cells with "
-                        "(default: notebooks/05_assignment.ipynb)")
+    problems = update_badges(check=args.check)
+    if args.check and problems:
+        print(f"{problems} problem(s); run `make badges` to rewrite the badges and setup cells.")
+    return 1 if problems else 0
 
 
-def build_parser(ask_grader: bool = False) -> argparse.ArgumentParser:
+def _images(args: argparse.Namespace) -> int:
+    from labutils.instructor.course.badges import all_notebooks
+    from labutils.instructor.course.images import embed_course_images, make_images
+    from labutils.paths import repo_root
+
+    for path in make_images(args.folder):
+        print(f"wrote {path}")
+    root = repo_root()
+    if args.folder is None and root is not None:  # the notebooks carry the pictures they show
+        embed_course_images(all_notebooks(root), root / "images")
+    return 0
+
+
+def build_parser(with_grader: bool = True) -> argparse.ArgumentParser:
+    """The instructor's parser; `with_grader=False` leaves out the grade command's arguments,
+    so that the other commands do not import the grader (and torch)."""
     parser = argparse.ArgumentParser(prog="python -m labutils.instructor", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,15 +89,26 @@ def build_parser(ask_grader: bool = False) -> argparse.ArgumentParser:
     p.set_defaults(func=_assignment)
 
     p = sub.add_parser("grade", help="grade submitted assignment notebooks")
-    _grade_arguments(p, ask_grader)
+    if with_grader:
+        from labutils.instructor.grading.command import add_grade_arguments
+
+        add_grade_arguments(p)
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("badges", help="rewrite Colab badges and setup cells from pyproject.toml")
+    p.add_argument("--check", action="store_true", help="only report notebooks that disagree")
+    p.set_defaults(func=_badges)
+
+    p = sub.add_parser("images", help="redraw images/ and embed them in the notebooks")
+    p.add_argument("--folder", type=Path, default=None, help="output folder (default: images/)")
+    p.set_defaults(func=_images)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one command; errors print one line, not a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(ask_grader=argv[:1] == ["grade"]).parse_args(argv)
+    args = build_parser(with_grader=argv[:1] == ["grade"]).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:

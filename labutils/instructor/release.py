@@ -32,7 +32,11 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.colab import CourseRepository, read_course_repository, update_badges
+from labutils.instructor.course.badges import (
+    CourseRepository,
+    read_course_repository,
+    update_badges,
+)
 from labutils.instructor.lessons import release_lesson
 from labutils.instructor.release_texts import (  # noqa: F401 (part of this module's API)
     INSTRUCTOR_TARGETS,
@@ -43,8 +47,8 @@ from labutils.instructor.release_texts import (  # noqa: F401 (part of this modu
     student_readme,
 )
 from labutils.instructor.report_page import REPORT_GLOB, write_report_page  # noqa: F401
-from labutils.notebooks import STUDENT_COPY_METADATA
 from labutils.paths import repo_root
+from labutils.runner import STUDENT_COPY_METADATA
 
 INSTRUCTOR_FOLDERS = ("labutils/instructor", "notebooks/instructor", "tests/instructor")
 """Folders that stay in this repository: the engine, grader and release tool, the solutions

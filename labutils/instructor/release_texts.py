@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.colab import CourseRepository
+from labutils.instructor.course.badges import CourseRepository
 
-INSTRUCTOR_TARGETS = ("release", "assignment", "grade", "bench")
+INSTRUCTOR_TARGETS = ("release", "assignment", "grade", "bench", "badges", "images")
 """Makefile targets left out of the student Makefile."""
 
 TEMPLATES = Path(__file__).resolve().parent / "release_files"
@@ -31,7 +31,7 @@ def student_pyproject(text: str, repo: CourseRepository) -> str:
 
     Same project, dependencies and tool settings; the package excludes labutils.instructor,
     the instructor's package data is left out, and [tool.labutils] names only the student
-    repository (as `repository`/`branch`, so `make badges` there keeps pointing at it).
+    repository (as `repository`/`branch`: the course site links its Colab badges there).
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -48,8 +48,8 @@ def student_pyproject(text: str, repo: CourseRepository) -> str:
             out.append(line)
             if section == "tool.labutils":
                 out += [
-                    "# The ONE place that names this repository. `make badges` rewrites every",
-                    "# notebook's \"Open in Colab\" badge and Colab setup cell from these values.",
+                    "# The ONE place that names this repository (the course site links its",
+                    "# notebooks' \"Open in Colab\" badges here).",
                     f'repository = "{repo.url}"',
                     f'branch = "{repo.branch}"',
                 ]

@@ -16,7 +16,6 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from labutils import checks
-from labutils.colab import CourseRepository
 from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     CODE_PLACEHOLDER,
@@ -33,6 +32,7 @@ from labutils.instructor.assignment import (
     release_text,
     source_checksum,
 )
+from labutils.instructor.course.badges import CourseRepository
 from labutils.paper1986 import PAPER_DOI, PAPER_URL
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

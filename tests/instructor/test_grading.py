@@ -20,13 +20,13 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from labutils.colab import CourseRepository
 from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     CODE_PLACEHOLDER,
     check_name,
     release_notebook,
 )
+from labutils.instructor.course.badges import CourseRepository
 from labutils.instructor.grading import (
     Grade,
     first_difference,

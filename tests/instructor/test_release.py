@@ -22,12 +22,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labutils import colab, notebooks
+from labutils import runner
 from labutils.instructor import assignment, release
+from labutils.instructor.course import badges
 from labutils.instructor.lessons import release_lesson
 
 REPO = Path(__file__).resolve().parents[2]
-STUDENT_REPO = colab.read_course_repository(REPO / "pyproject.toml", which="student")
+STUDENT_REPO = badges.read_course_repository(REPO / "pyproject.toml", which="student")
 TEMPLATES = "labutils/instructor/release_files/"
 """Instructor-only files whose content ships on purpose (the student README, .ci/run)."""
 
@@ -80,7 +81,7 @@ def lesson_lines() -> set[str]:
     no answer to the assignment."""
     found = set()
     for path in (REPO / "notebooks").glob("*.ipynb"):
-        if notebooks.is_student_copy(path):
+        if runner.is_student_copy(path):
             continue
         for cell in release_lesson(nbformat.read(path, as_version=4)).cells:
             found.update(line.strip() for line in cell.source.split("\n"))

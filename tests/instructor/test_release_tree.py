@@ -9,11 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labutils import colab, notebooks
+from labutils import runner
 from labutils.instructor import assignment, cli, release
+from labutils.instructor.course import badges
 
 REPO = Path(__file__).resolve().parents[2]
-STUDENT_REPO = colab.read_course_repository(REPO / "pyproject.toml", which="student")
+STUDENT_REPO = badges.read_course_repository(REPO / "pyproject.toml", which="student")
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def test_release_layout(tree):
         assert not (tree / folder).exists(), folder
     assert (tree / ".ci" / "run").stat().st_mode & 0o111, ".ci/run must be executable"
     lessons = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")
-                     if not notebooks.is_student_copy(p))
+                     if not runner.is_student_copy(p))
     shipped = sorted(p.name for p in (tree / "notebooks").glob("*.ipynb"))
     assert set(lessons) < set(shipped)
     assert not (tree / "tests" / "instructor").exists()
@@ -46,32 +47,32 @@ def test_lessons_ship_with_outputs_and_the_assignment_without(tree):
     for path in sorted((tree / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         outputs = sum(len(c.get("outputs", [])) for c in nb.cells if c.cell_type == "code")
-        if notebooks.is_student_copy(path):
+        if runner.is_student_copy(path):
             assert outputs == 0, path.name
             assert not any(assignment.has_solution(c) for c in nb.cells), path.name
         else:
             assert outputs > 0, f"{path.name} ships without its outputs"
     assert [p.name for p in (tree / "notebooks").glob("*.ipynb")
-            if notebooks.is_student_copy(p)] == ["05_assignment.ipynb"]
+            if runner.is_student_copy(p)] == ["05_assignment.ipynb"]
 
 
 def test_student_tree_runs_and_tests_only_lessons(tree):
     """Without notebooks/instructor/, make run still skips the student copy of the assignment."""
-    names = [p.name for p in notebooks.course_notebooks(tree / "notebooks")]
+    names = [p.name for p in runner.course_notebooks(tree / "notebooks")]
     assert names and "05_assignment.ipynb" not in names
     assert all(n[:2] in {"01", "02", "03", "04"} for n in names)
     assert "--ignore=notebooks/05_assignment.ipynb" in (tree / "Makefile").read_text()
 
 
 def test_every_notebook_points_at_the_student_repository(tree):
-    assert colab.read_course_repository(tree / "pyproject.toml") == STUDENT_REPO
-    assert colab.update_badges(tree, check=True, echo=print) == 0
+    assert badges.read_course_repository(tree / "pyproject.toml") == STUDENT_REPO
+    assert badges.update_badges(tree, check=True, echo=print) == 0
     for path in (tree / "notebooks").glob("*.ipynb"):
         text = path.read_text()
         assert f"github/{STUDENT_REPO.slug}/blob/{STUDENT_REPO.branch}/notebooks/{path.name}" \
             in text
         assert f"git+{STUDENT_REPO.url}@{STUDENT_REPO.branch}" in text
-        instructor = colab.read_course_repository(REPO / "pyproject.toml")
+        instructor = badges.read_course_repository(REPO / "pyproject.toml")
         if instructor.url != STUDENT_REPO.url:
             assert f"/{instructor.slug}/" not in text, path.name  # badges, images
             assert f"git+{instructor.url}@" not in text, path.name
@@ -173,7 +174,7 @@ def test_with_report_adds_the_reference_report_as_html(tmp_path):
 # -- forks -------------------------------------------------------------------------------------
 
 def test_release_follows_a_forks_student_setting():
-    fork = colab.CourseRepository("https://github.com/some-school/dl-course-2027", "spring")
+    fork = badges.CourseRepository("https://github.com/some-school/dl-course-2027", "spring")
     text = release.student_pyproject((REPO / "pyproject.toml").read_text(), fork)
     import tomllib
 
@@ -181,13 +182,13 @@ def test_release_follows_a_forks_student_setting():
     source = release.solution_sources(REPO)[0]
     nb = assignment.release_notebook(nbformat.read(source, as_version=4),
                                      "notebooks/05_assignment.ipynb", fork)
-    assert colab.badge_problems(nb, "notebooks/05_assignment.ipynb", fork) == []
+    assert badges.badge_problems(nb, "notebooks/05_assignment.ipynb", fork) == []
 
 
 def test_no_test_hard_codes_the_repository_or_branch():
     """Forks change URL and branch: tests read them from pyproject.toml instead."""
-    table = [colab.read_course_repository(REPO / "pyproject.toml", which=which)
-             for which in colab.SETTINGS]
+    table = [badges.read_course_repository(REPO / "pyproject.toml", which=which)
+             for which in badges.SETTINGS]
     offenders = []
     for path in sorted((REPO / "tests").rglob("*.py")):
         text = path.read_text()
@@ -200,18 +201,70 @@ def test_no_test_hard_codes_the_repository_or_branch():
     assert not offenders, "\n".join(offenders)
 
 
-def test_instructor_commands_live_in_the_instructor_cli(capsys):
+GRADE_ARGS = ["a.ipynb", "b.ipynb", "--out", "g.csv", "--cell-timeout", "5", "--total-timeout",
+              "9", "--jobs", "2", "--release", "r.ipynb", "--memory", "512", "--unsafe-no-sandbox"]
+
+
+def test_grade_takes_exactly_the_graders_own_arguments():
+    """One grade parser: the instructor CLI's `grade` is grading.command's, --memory and
+    --unsafe-no-sandbox included (a partial copy of it once lived in cli.py)."""
+    import argparse
+
+    from labutils.instructor.grading.command import add_grade_arguments
+
+    args = cli.build_parser().parse_args(["grade", *GRADE_ARGS])
+    assert args.func is cli._grade
+    own = add_grade_arguments(argparse.ArgumentParser()).parse_args(GRADE_ARGS)
+    assert {k: v for k, v in vars(args).items() if k not in ("func", "command")} == vars(own)
+    assert (args.memory, args.unsafe_no_sandbox, args.jobs) == (512, True, 2)
+
+
+INSTRUCTOR_COMMANDS = (["release", "--to", "x"], ["grade", "a.ipynb"], ["assignment"],
+                       ["badges"], ["images"])
+
+
+@pytest.mark.parametrize("command", INSTRUCTOR_COMMANDS, ids=lambda c: c[0])
+def test_instructor_commands_live_in_the_instructor_cli_only(command, capsys):
     from labutils import cli as student_cli
 
-    args = cli.build_parser().parse_args(
-        ["grade", "a.ipynb", "b.ipynb", "--out", "g.csv", "--cell-timeout", "5",
-         "--total-timeout", "9", "--jobs", "2", "--release", "r.ipynb"])
-    assert args.func is cli._grade
-    assert [str(p) for p in args.submissions] == ["a.ipynb", "b.ipynb"]
-    assert (args.cell_timeout, args.total_timeout, args.jobs) == (5, 9, 2)
-    assert str(args.out) == "g.csv" and str(args.release) == "r.ipynb"
-    assert cli.build_parser().parse_args(["assignment", "--check"]).check
-    for command in ("release", "grade", "assignment"):
-        with pytest.raises(SystemExit):
-            student_cli.build_parser().parse_args([command, "x"])
-    capsys.readouterr()
+    assert cli.build_parser().parse_args(command).command == command[0]
+    with pytest.raises(SystemExit):
+        student_cli.build_parser().parse_args(command)
+    assert "invalid choice" in capsys.readouterr().err
+
+
+MOVED = ("colab.py", "figures.py", "notebooks.py", "device.py")
+"""Modules the student package held before: the course tooling is labutils.instructor.course,
+the notebook runner labutils.runner; device.py was dead code."""
+
+
+def _top_level_names(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")}
+
+
+def test_student_package_ships_no_course_tooling(tree):
+    shipped = sorted((tree / "labutils").rglob("*.py"))
+    assert shipped and not {p.name for p in shipped} & set(MOVED)
+    tooling = set().union(*(_top_level_names(p) for p in
+                            (REPO / "labutils" / "instructor" / "course").glob("*.py")))
+    assert {"update_badges", "make_images", "read_course_repository"} <= tooling
+    for path in shipped:
+        assert not _top_level_names(path) & tooling, path.relative_to(tree)
+
+
+def test_student_makefile_calls_only_what_ships(tree):
+    """Every `python -m labutils COMMAND` of the student Makefile is a student command."""
+    import argparse
+
+    from labutils import cli as student_cli
+
+    text = (tree / "Makefile").read_text()
+    called = set(re.findall(r"-m labutils (\w+)", text))
+    parser = student_cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {"run", "export"} <= called <= set(sub.choices)
+    assert "-m labutils.instructor" not in text

@@ -18,7 +18,7 @@ import importlib
 
 _EXPORTS = {
     "grade_all": "batch", "grade_submission": "batch",
-    "add_grade_arguments": "command", "add_arguments": "command", "grade_main": "command",
+    "add_grade_arguments": "command", "grade_main": "command",
     "first_difference": "comparing", "output_text": "comparing", "report_words": "comparing",
     "same_output": "comparing",
     "Execution": "executing", "execute": "executing",

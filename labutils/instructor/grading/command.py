@@ -56,5 +56,3 @@ def grade_main(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = add_grade_arguments(argparse.ArgumentParser(prog="grade", description=__doc__))
     return grade_main(parser.parse_args(argv))
-add_arguments = add_grade_arguments
-"""The name the instructor CLI (labutils/instructor/cli.py) looks for."""

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.colab import SETUP_MARKER
 from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     check_cells,
@@ -24,6 +23,7 @@ from labutils.instructor.assignment import (
     load_release,
     source_checksum,
 )
+from labutils.instructor.course.badges import SETUP_MARKER
 from labutils.instructor.grading.sandbox import instructor_repository
 
 MAX_SUBMISSION_BYTES = 64 * 2**20

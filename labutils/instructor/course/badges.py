@@ -1,7 +1,8 @@
 """The "Open in Colab" badge and Colab setup cell of every notebook, written from one place.
 
 The repository URL and branch live in pyproject.toml under [tool.labutils]; `make badges`
-(`python -m labutils badges`) rewrites every notebook from them, and `--check` only reports.
+(`python -m labutils.instructor badges`) rewrites every notebook from them, and `--check` only
+reports.
 The instructor's repository also names the published student repository there
 (`student_repository`, `student_branch`): the student release writes those into its own
 pyproject.toml as `repository`/`branch`, so every notebook it ships points at the student copy.
@@ -10,24 +11,19 @@ pyproject.toml as `repository`/`branch`, so every notebook it ships points at th
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from labutils.export import BADGE_PREFIX
+from labutils.instructor.course.images import embed_in_notebook, image_problems
 from labutils.paths import repo_root
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-BADGE_PREFIX = "[![Open In Colab]("
 SETUP_MARKER = "#@title Setup (Colab only)"
 """First line of the setup cell; Colab shows it as the title of the collapsed cell."""
-LEGACY_SETUP_MARKERS = ("# Colab setup (written by `make badges`",)
-"""First lines of older setup cells, which `make badges` replaces."""
 SETUP_METADATA = {"cellView": "form"}
 """Cell metadata that makes Colab collapse the setup cell to its title (a form)."""
 _GITHUB = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
@@ -134,9 +130,8 @@ def apply_badges(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository
 
 
 def setup_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    """The code cells that are Colab setup cells (today's first line or an older one)."""
-    markers = (SETUP_MARKER, *LEGACY_SETUP_MARKERS)
-    return [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(markers)]
+    """The code cells that are Colab setup cells (first line SETUP_MARKER)."""
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
 
 
 def badge_problems(nb: nbformat.NotebookNode, relpath: str, repo: CourseRepository) -> list[str]:
@@ -172,7 +167,7 @@ def update_badges(
     repo: CourseRepository | None = None,
 ) -> int:
     """Rewrite (or with `check`, verify) every notebook's badge and setup cell, and embed the
-    pictures of images/ (labutils.figures); return the number of problems found.
+    pictures of images/ (labutils.instructor.course.images); return the number of problems found.
 
     `repo` defaults to the `repository`/`branch` in `root`'s pyproject.toml. The instructor's
     `make badges` also validates the student setting, so a typo shows before a release.
@@ -184,7 +179,6 @@ def update_badges(
         repo = read_course_repository(root / "pyproject.toml")
         if (root / "labutils" / "instructor").is_dir():
             read_course_repository(root / "pyproject.toml", which="student")
-    from labutils.figures import embed_in_notebook, image_problems
 
     problems = 0
     for path in all_notebooks(root):

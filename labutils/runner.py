@@ -1,4 +1,5 @@
-"""Execute the course notebooks with papermill and store them without volatile metadata.
+"""The notebook runner: execute the course notebooks with papermill, store them without volatile
+metadata, and tell lessons from unsolved student copies (which it skips).
 
 `python -m labutils run` (what `make run` calls) executes every lesson in order, each in its own
 folder as working directory (as nbval and Jupyter do), and writes it back only when it ran

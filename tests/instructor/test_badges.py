@@ -1,4 +1,5 @@
-"""labutils.colab: every notebook's badge and setup cell agree with pyproject.toml."""
+"""labutils.instructor.course.badges: every notebook's badge and setup cell agree with
+pyproject.toml; `python -m labutils.instructor badges` rewrites them."""
 
 import shutil
 from pathlib import Path
@@ -6,58 +7,48 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labutils import cli, colab
+from labutils.instructor import cli
+from labutils.instructor.course import badges
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_notebook_agrees_with_the_configured_repository():
-    assert colab.update_badges(REPO, check=True, echo=print) == 0, "run `make badges`"
+    assert badges.update_badges(REPO, check=True, echo=print) == 0, "run `make badges`"
 
 
 def test_badge_points_at_the_notebooks_own_path():
-    repo = colab.read_course_repository(REPO / "pyproject.toml")
+    repo = badges.read_course_repository(REPO / "pyproject.toml")
     line = repo.badge_line("notebooks/01_autograd.ipynb")
     assert line.endswith(f"/blob/{repo.branch}/notebooks/01_autograd.ipynb)")
     assert f"git+{repo.url}@{repo.branch}" in repo.setup_source()
 
 
 def test_apply_is_idempotent_and_inserts_missing_cells():
-    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
+    repo = badges.CourseRepository("https://github.com/someone/course", "dev")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
-    assert colab.apply_badges(nb, "notebooks/x.ipynb", repo)
-    assert not colab.apply_badges(nb, "notebooks/x.ipynb", repo)
-    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo) == []
+    assert badges.apply_badges(nb, "notebooks/x.ipynb", repo)
+    assert not badges.apply_badges(nb, "notebooks/x.ipynb", repo)
+    assert badges.badge_problems(nb, "notebooks/x.ipynb", repo) == []
     assert nb.cells[0].source.splitlines()[1] == "# Title"
-    other = colab.CourseRepository("https://github.com/fork/course", "main")
-    assert len(colab.badge_problems(nb, "notebooks/x.ipynb", other)) == 2
+    other = badges.CourseRepository("https://github.com/fork/course", "main")
+    assert len(badges.badge_problems(nb, "notebooks/x.ipynb", other)) == 2
     del nb.cells[1].metadata["cellView"]
-    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo) == [
+    assert badges.badge_problems(nb, "notebooks/x.ipynb", repo) == [
         'Colab setup cell is not collapsed on Colab (metadata cellView: "form")']
 
 
 def test_setup_cell_is_a_colab_form_that_speaks_only_to_students():
     """Colab hides a code cell only with cellView "form"; its #@title line is what students see."""
-    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
+    repo = badges.CourseRepository("https://github.com/someone/course", "dev")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title")])
-    colab.apply_badges(nb, "notebooks/x.ipynb", repo)
+    badges.apply_badges(nb, "notebooks/x.ipynb", repo)
     setup = nb.cells[1]
     assert setup.metadata["cellView"] == "form"
     assert setup.source.startswith("#@title ") and setup.source.splitlines()[0] == (
         "#@title Setup (Colab only): installs the course helpers")
     for word in ("test", "nbval", "make badges", "CI", "written by", "NBVAL"):
         assert word not in setup.source, word
-
-
-def test_an_older_setup_cell_is_replaced_not_duplicated():
-    repo = colab.CourseRepository("https://github.com/someone/course", "dev")
-    old = ("# Colab setup (written by `make badges`): installs the course helpers on Colab only.\n"
-           "import sys")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
-                                         nbformat.v4.new_code_cell(old)])
-    assert colab.badge_problems(nb, "notebooks/x.ipynb", repo)
-    assert colab.apply_badges(nb, "notebooks/x.ipynb", repo)
-    assert len(nb.cells) == 2 and colab.badge_problems(nb, "notebooks/x.ipynb", repo) == []
 
 
 def _project_copy(tmp_path: Path, tool_table: str) -> Path:
@@ -81,8 +72,8 @@ def test_no_repository_url_is_a_clear_error(tmp_path, monkeypatch, capsys):
 
 def test_non_github_url_is_refused(tmp_path):
     root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "ftp://example.org/x"\n')
-    with pytest.raises(colab.CourseConfigError, match="not a GitHub URL"):
-        colab.read_course_repository(root / "pyproject.toml")
+    with pytest.raises(badges.CourseConfigError, match="not a GitHub URL"):
+        badges.read_course_repository(root / "pyproject.toml")
 
 
 def test_badges_command_rewrites_a_fork(tmp_path, monkeypatch):
@@ -99,8 +90,8 @@ def test_student_setting_is_read_beside_the_course_one(tmp_path):
     root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n'
                                    'student_repository = "https://github.com/t/course"\n'
                                    'student_branch = "spring"\n')
-    course = colab.read_course_repository(root / "pyproject.toml")
-    student = colab.read_course_repository(root / "pyproject.toml", which="student")
+    course = badges.read_course_repository(root / "pyproject.toml")
+    student = badges.read_course_repository(root / "pyproject.toml", which="student")
     assert (course.url, course.branch) == ("https://github.com/t/src", "main")
     assert (student.url, student.branch) == ("https://github.com/t/course", "spring")
     assert "git+https://github.com/t/course@spring" in student.setup_source()
@@ -108,16 +99,16 @@ def test_student_setting_is_read_beside_the_course_one(tmp_path):
 
 def test_missing_student_setting_names_the_key(tmp_path):
     root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n')
-    with pytest.raises(colab.CourseConfigError, match="student_repository"):
-        colab.read_course_repository(root / "pyproject.toml", which="student")
+    with pytest.raises(badges.CourseConfigError, match="student_repository"):
+        badges.read_course_repository(root / "pyproject.toml", which="student")
 
 
 def test_update_badges_with_an_explicit_repository(tmp_path):
     root = _project_copy(tmp_path, '[tool.labutils]\nrepository = "https://github.com/t/src"\n')
-    other = colab.CourseRepository("https://github.com/t/course", "spring")
-    assert colab.update_badges(root, echo=print, repo=other) == 0
+    other = badges.CourseRepository("https://github.com/t/course", "spring")
+    assert badges.update_badges(root, echo=print, repo=other) == 0
     text = (root / "notebooks" / "01_autograd.ipynb").read_text()
     assert "github/t/course/blob/spring/notebooks/01_autograd.ipynb" in text
-    assert colab.update_badges(root, check=True, echo=print, repo=other) == 0
+    assert badges.update_badges(root, check=True, echo=print, repo=other) == 0
     # the course setting differs: badge and setup cell (the pictures are embedded, not linked)
-    assert colab.update_badges(root, check=True, echo=print) == 2
+    assert badges.update_badges(root, check=True, echo=print) == 2

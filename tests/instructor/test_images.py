@@ -1,4 +1,5 @@
-"""Pictures render everywhere, offline too: Colab, GitHub, JupyterLab (`make lab`), the HTML export.
+"""labutils.instructor.course.images: pictures render everywhere, offline too: Colab, GitHub,
+JupyterLab (`make lab`), the HTML export.
 
 The rule: a picture in a markdown cell is a file of images/, embedded in the markdown as a data: URI
 whose title names the file (`make images` and `make badges` write it), with the bytes images/ holds.
@@ -16,17 +17,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labutils.colab import BADGE_IMAGE, all_notebooks, update_badges
-from labutils.figures import (
+from labutils.instructor import cli
+from labutils.instructor.course.badges import BADGE_IMAGE, all_notebooks, update_badges
+from labutils.instructor.course.images import (
     EMBEDDED,
     IMAGE_LINK,
     course_image_name,
+    embed_course_images,
     embed_images,
     embed_in_notebook,
     image_problems,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = all_notebooks(REPO)
 HTML_IMAGE = r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)"
 
@@ -60,8 +63,7 @@ def rule_violations(path: Path, images: Path) -> list[str]:
 def test_notebooks_are_found():
     names = {p.relative_to(REPO / "notebooks").as_posix() for p in NOTEBOOKS}
     assert "01_autograd.ipynb" in names
-    if (REPO / "notebooks" / "instructor").is_dir():  # absent from the student release
-        assert any(name.startswith("instructor/") for name in names)
+    assert any(name.startswith("instructor/") for name in names)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO).as_posix())
@@ -139,3 +141,18 @@ def test_make_badges_embeds_the_pictures_of_lesson_01(tmp_path):
     assert update_badges(tmp_path, echo=print) == 0
     assert rule_violations(path, REPO / "images") == []
     assert not embed_in_notebook(nbformat.read(path, as_version=4), REPO / "images")
+
+
+def test_images_command_draws_the_figures_and_embed_rewrites_only_what_shows_one(tmp_path):
+    assert cli.main(["images", "--folder", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "graph_composition.png", "graph_composition_hidden.png"]
+    shows, other = tmp_path / "shows.ipynb", tmp_path / "other.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("![g](../images/graph_composition.png)")]), shows)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x")]), other)
+    before = other.read_bytes()
+    said = []
+    embed_course_images([shows, other], tmp_path, echo=said.append)
+    assert said == [f"embedded pictures in {shows}"] and other.read_bytes() == before
+    assert image_problems(nbformat.read(shows, as_version=4), tmp_path) == []

@@ -1,12 +1,13 @@
 """The static figures in images/ (computational graphs for lesson 01), drawn reproducibly.
 
-`make images` (`python -m labutils images`) redraws them and embeds each into the markdown that
-shows it, as `![alt](data:image/png;base64,... "images/NAME.png")`: the picture travels inside the
-notebook, so it renders offline and whether or not the repository is public or reachable (Colab,
-GitHub, JupyterLab, the HTML export). Write a new picture as `![alt](../images/NAME.png)`; the
-title of an embedded one names its file, so `make images` and `make badges` re-embed it when the
-file changes. (Raw GitHub URLs need the network and a public repository; relative links break on
-Colab and under a Jupyter server rooted at notebooks/; Colab does not render cell attachments.)
+`make images` (`python -m labutils.instructor images`) redraws them and embeds each into the
+markdown that shows it, as `![alt](data:image/png;base64,... "images/NAME.png")`: the picture
+travels inside the notebook, so it renders offline and whether or not the repository is public
+or reachable (Colab, GitHub, JupyterLab, the HTML export). Write a new picture as
+`![alt](../images/NAME.png)`; the title of an embedded one names its file, so `make images` and
+`make badges` re-embed it when the file changes. (Raw GitHub URLs need the network and a public
+repository; relative links break on Colab and under a Jupyter server rooted at notebooks/; Colab
+does not render cell attachments.)
 """
 
 from __future__ import annotations
@@ -133,23 +134,13 @@ def image_problems(nb: nbformat.NotebookNode, images: Path) -> list[str]:
     return problems
 
 
-def embed_course_images(root: Path, check: bool = False, echo=print) -> int:
-    """Embed images/ into every notebook under root/notebooks (or, with `check`, only report);
-    return the number of problems found when checking."""
-    from labutils.colab import all_notebooks
-
-    problems = 0
-    for path in all_notebooks(root):
+def embed_course_images(notebooks: list[Path], images: Path, echo=print) -> None:
+    """Embed the pictures of `images` into each of `notebooks` that shows one."""
+    for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        relpath = path.relative_to(root).as_posix()
-        if check:
-            for problem in image_problems(nb, root / "images"):
-                echo(f"{relpath}: {problem}")
-                problems += 1
-        elif embed_in_notebook(nb, root / "images"):
+        if embed_in_notebook(nb, images):
             nbformat.write(nb, path)
-            echo(f"embedded pictures in {relpath}")
-    return problems
+            echo(f"embedded pictures in {path}")
 
 
 def make_images(folder: Path | None = None) -> list[Path]:
