@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import re
 
-import matplotlib
 import nbformat
 import pytest
 from browser_check import (
@@ -20,6 +19,7 @@ from browser_check import (
     script_marks,
     without_csp,
 )
+from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from labutils.instructor.assignment import ANSWER_PLACEHOLDER, load_release
@@ -31,7 +31,6 @@ from labutils.instructor.grading.reading_page import (
     write_reading_page,
 )
 
-matplotlib.use("Agg")
 RUBRIC = [{"name": "protocol", "points": 3, "kind": "manual", "text": "each decision sourced"},
           {"name": "runs", "points": 1, "kind": "auto", "text": "runs"},
           {"name": "report-results", "points": 4, "kind": "manual", "text": "numbers"}]
@@ -39,9 +38,8 @@ RUBRIC = [{"name": "protocol", "points": 3, "kind": "manual", "text": "each deci
 
 @pytest.fixture(scope="module")
 def png() -> bytes:
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(3, 2))
+    figure = Figure(figsize=(3, 2))
+    axes = figure.subplots()
     axes.plot([0, 1, 2], [3, 1, 2])
     return figure_png(figure)
 

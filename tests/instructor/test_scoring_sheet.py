@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from labutils.instructor.grading.scoring_sheet import (
-    ManualLine,
+    RubricLine,
     ScoringSheetError,
     manual_lines,
     read_scores,
@@ -36,10 +36,10 @@ def _fill(path, cells: dict[tuple[int, int], str]) -> None:
 
 
 def test_manual_lines_from_objects_mappings_and_tuples():
-    assert manual_lines(RUBRIC) == [ManualLine("protocol", 3, "Part 1"),
-                                    ManualLine("report", 4, "the report")]
+    assert manual_lines(RUBRIC) == [RubricLine("protocol", 3, "Part 1"),
+                                    RubricLine("report", 4, "the report")]
     assert manual_lines([{"name": "a", "points": 2}, ("b", 1.5, "t")]) == [
-        ManualLine("a", 2), ManualLine("b", 1.5, "t")]
+        RubricLine("a", 2), RubricLine("b", 1.5, "t")]
     with pytest.raises(ValueError, match="unique names"):
         manual_lines([("a", 1), ("a", 2)])
 

@@ -88,12 +88,9 @@ def png_data_uri(png: bytes) -> str:
 
 
 def figure_png(figure, dpi: int = 80) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed)."""
-    import matplotlib.pyplot as plt
-
+    """A matplotlib figure (best made with matplotlib.figure.Figure, no pyplot) as PNG bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
     return buffer.getvalue()
 
 

@@ -26,12 +26,14 @@ class ScoringSheetError(ValueError):
 
 
 @dataclass(frozen=True)
-class ManualLine:
-    """One rubric line scored by hand: its name, maximum points and what to look for."""
+class RubricLine:
+    """One rubric line: its name, maximum points, what to look for, and how it is scored
+    ('manual': by the instructor, 'auto': by the grader, 'info': reported, never scored)."""
 
     name: str
     points: float
     text: str = ""
+    kind: str = "manual"
 
     @property
     def column(self) -> str:
@@ -46,32 +48,34 @@ class SheetRow:
     note: str = ""
 
 
-def manual_lines(lines: Iterable) -> list[ManualLine]:
-    """The hand-scored lines of a rubric: objects with .name/.points/.text (and .kind), mappings
-    with those keys, or (name, points[, text]) tuples; lines whose kind is not 'manual' are
-    left out (a line without a kind counts as manual)."""
-    out: list[ManualLine] = []
+def rubric_lines(lines: Iterable) -> list[RubricLine]:
+    """A rubric as RubricLines, from objects with .name/.points/.text/.kind, mappings with those
+    keys, or (name, points[, text[, kind]]) tuples (a line without a kind counts as manual)."""
+    out: list[RubricLine] = []
     for line in lines:
-        if isinstance(line, ManualLine):
+        if isinstance(line, RubricLine):
             out.append(line)
             continue
         if isinstance(line, tuple):
-            values = dict(zip(("name", "points", "text"), line, strict=False))
+            values = dict(zip(("name", "points", "text", "kind"), line, strict=False))
         elif isinstance(line, Mapping):
             values = dict(line)
         else:
             values = {k: getattr(line, k) for k in ("name", "points", "text", "kind")
                       if hasattr(line, k)}
-        if values.get("kind", "manual") != "manual":
-            continue
         if "name" not in values or "points" not in values:
             raise ValueError(f"rubric line {line!r} needs a name and points")
-        out.append(ManualLine(str(values["name"]), float(values["points"]),
-                              str(values.get("text", ""))))
+        out.append(RubricLine(str(values["name"]), float(values["points"]),
+                              str(values.get("text", "")), str(values.get("kind", "manual"))))
     names = [line.name for line in out]
     if len(set(names)) != len(names):
-        raise ValueError(f"manual rubric lines must have unique names, got {names}")
+        raise ValueError(f"rubric lines must have unique names, got {names}")
     return out
+
+
+def manual_lines(lines: Iterable) -> list[RubricLine]:
+    """The lines of a rubric (any form rubric_lines takes) that the instructor scores by hand."""
+    return [line for line in rubric_lines(lines) if line.kind == "manual"]
 
 
 def header(lines: Iterable) -> list[str]:
@@ -174,7 +178,7 @@ def _student(cell: str, known: dict[str, str] | None, where: str) -> str:
     return known[cell]
 
 
-def _points(cell: str, line: ManualLine, where: str) -> float:
+def _points(cell: str, line: RubricLine, where: str) -> float:
     value = cell.strip()
     if value.count(",") == 1 and "." not in value:
         value = value.replace(",", ".")  # a decimal comma
@@ -191,5 +195,5 @@ def _points(cell: str, line: ManualLine, where: str) -> float:
     return points
 
 
-__all__ = ["ManualLine", "ScoringSheetError", "SheetRow", "header", "manual_lines",
-           "read_scores", "write_scoring_sheet"]
+__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "header", "manual_lines",
+           "read_scores", "rubric_lines", "write_scoring_sheet"]
