@@ -27,7 +27,8 @@ _DATA_PICTURE = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/
 BASE_CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5em auto; max-width: 62em;
        padding: 0 1em; color: #1d1d1d; background: #fff; }
-h1 { font-size: 1.5em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top: 1.6em;
+h1 { font-size: 1.5em; margin-bottom: .2em; overflow-wrap: anywhere; }
+h2 { font-size: 1.2em; margin-top: 1.6em;
      border-bottom: 1px solid #ccc; } h3 { font-size: 1.05em; }
 table { border-collapse: collapse; margin: .6em 0; } th, td { border: 1px solid #bbb;
      padding: .25em .5em; vertical-align: top; text-align: left; }

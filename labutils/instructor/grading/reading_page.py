@@ -47,15 +47,15 @@ def reading_page(student: str, answers: Sequence[tuple[str, str]],
     parts = [f"<h1>{text(assignment)}: {text(student)}</h1>"]
     if summary:
         parts.append(f'<p class="muted">{text(summary)}</p>')
+    parts.append("<h2>Automatic findings</h2>")
+    rows = "".join(f"<tr><th>{text(label)}</th><td>{text(value)}</td></tr>"
+                   for label, value in findings)
+    parts.append(f"<table>{rows}</table>" if rows else "<p>None.</p>")
     parts += _manual_table(rubric_lines)
     parts.append("<h2>Answers</h2>")
     parts += [_answer(title, body) for title, body in answers] or ["<p>No answer cells.</p>"]
     parts.append("<h2>Plots</h2>")
     parts += _figures(figures)
-    parts.append("<h2>Automatic findings</h2>")
-    rows = "".join(f"<tr><th>{text(label)}</th><td>{text(value)}</td></tr>"
-                   for label, value in findings)
-    parts.append(f"<table>{rows}</table>" if rows else "<p>None.</p>")
     return page(f"{assignment}: {student}", "\n".join(parts))
 
 
