@@ -3,39 +3,22 @@ headless Chromium (plots load, no student script runs)."""
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
 from browser_check import HOSTILE_ID, SCRIPT, dom_after_load, probe, probed, script_marks
 
+from benchmarks.bench_class_summary import RUBRIC as BENCH_RUBRIC
+from benchmarks.bench_class_summary import TEMPLATE, synthetic_class
 from labutils.instructor.grading.class_summary import SummaryRow, class_summary
 from labutils.instructor.grading.html_page import CSP, write_page
-from labutils.instructor.grading.similarity import SimilarPair
+from labutils.instructor.grading.similarity import SimilarPair, similar_pairs
 from labutils.stats import wilson_interval
 
 RUBRIC = [("runs", 1, "runs top to bottom", "auto"), ("replay", 3, "the rule", "auto"),
           ("report", 4, "the report", "manual"), ("paper_reason", 0, "info", "info")]
 CODE_A = f"x = 1\n# </pre><script>{SCRIPT}</script>\nfor i in range(3):\n    x += i\nprint(x)\n"
 CODE_B = "y = 0\nfor i in range(3):\n    x += i\n"
-
-
-def synthetic_rows(n: int, seed: int = 0) -> list[SummaryRow]:
-    """`n` rows like a class's: most full marks, some diagnosed mistakes, a few not graded."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        mistakes = rng.choice([(), (), (), ("mean without 1/2",), ("gradients pile up",)])
-        points = {"runs": 1, "replay": 0 if mistakes else 3, "report": rng.choice([2, 3, 4])}
-        rows.append(SummaryRow(f"s{i:03d}", sum(points.values()), points, mistakes,
-                               "timed out" if i % 50 == 49 else "graded"))
-    return rows
-
-
-def synthetic_runs(n: int, seed: int = 0) -> list[list[int | None]]:
-    rng = random.Random(seed)
-    return [[rng.randint(300, 4000) if rng.random() < 0.6 else None for _ in range(50)]
-            for _ in range(n)]
 
 
 def _page(rows, runs, pairs=()) -> str:
@@ -82,9 +65,10 @@ def test_empty_class():
 
 
 def test_summary_in_chromium(tmp_path):
-    rows = synthetic_rows(60) + [SummaryRow(HOSTILE_ID, 1, {"runs": 1}, [SCRIPT])]
+    rows, runs, _ = synthetic_class(60)
+    rows.append(SummaryRow(HOSTILE_ID, 1, {"runs": 1}, [SCRIPT]))
     pair = SimilarPair(HOSTILE_ID, "s001", 0.9, 0.8, CODE_A, CODE_B, ((0, 5),), ((0, 5),))
-    page = write_page(tmp_path / "summary.html", _page(rows, synthetic_runs(60), [pair]))
+    page = write_page(tmp_path / "summary.html", _page(rows, runs, [pair]))
     assert script_marks(dom_after_load(page)) == []
     probe_page = tmp_path / "probed.html"
     probe_page.write_text(probed(page.read_text()))
@@ -93,7 +77,12 @@ def test_summary_in_chromium(tmp_path):
     assert seen["scripts"] == 0 and seen["handlers"] == 0 and seen["links"] == []
 
 
-@pytest.mark.parametrize("n", [200])
-def test_synthetic_class_builds(n):
-    document = _page(synthetic_rows(n), synthetic_runs(n))
-    assert f"{n} submissions, {n - n // 50} graded (not graded: {n // 50} timed out)" in document
+def test_the_benchmarked_class_builds():
+    """The benchmark's workload (200 students) is a correct page: the copies are found."""
+    rows, runs, codes = synthetic_class(200)
+    pairs = similar_pairs({s: codes[s] for s in ("s037", "s038", "s039", "s040")}, TEMPLATE)
+    assert (pairs[0].a, pairs[0].b, pairs[0].score) == ("s038", "s039", pytest.approx(1.0))
+    document = class_summary(rows, BENCH_RUBRIC, runs, pairs)
+    graded = sum(row.status == "graded" for row in rows)
+    assert f"200 submissions, {graded} graded (not graded: {200 - graded} timed out)" in document
+    assert "10,000 study runs from 200 students" in document
