@@ -22,7 +22,15 @@ from browser_check import (
 from matplotlib.figure import Figure
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from labutils.instructor.assignment import ANSWER_PLACEHOLDER, load_release
+from labutils.instructor.assignment import (
+    ANSWER_PLACEHOLDER,
+    BEGIN_ANSWER,
+    END_ANSWER,
+    SOLUTION_SOURCE,
+    instructor_only,
+    load_release,
+)
+from labutils.instructor.grading import reading_page as reading_page_module
 from labutils.instructor.grading.html_page import CSP, figure_png
 from labutils.instructor.grading.reading_page import (
     extract_answers,
@@ -30,7 +38,9 @@ from labutils.instructor.grading.reading_page import (
     reading_page,
     write_reading_page,
 )
+from labutils.paths import repo_root
 
+REPO = repo_root()
 RUBRIC = [{"name": "protocol", "points": 3, "kind": "manual", "text": "each decision sourced"},
           {"name": "runs", "points": 1, "kind": "auto", "text": "runs"},
           {"name": "report-results", "points": 4, "kind": "manual", "text": "numbers"}]
@@ -76,6 +86,20 @@ def test_page_lists_manual_lines_answers_plots_and_findings(png):
     assert "Part 4, code cell 9: not a PNG picture" in document
     assert "<th>protocol</th><td>3</td>" in document and "<th>runs</th><td>1" not in document
     assert "<th>replay</th><td>matches</td>" in document and "auto 6/7" in document
+
+
+def test_many_or_huge_pictures_are_capped(png, monkeypatch):
+    monkeypatch.setattr(reading_page_module, "MAX_PNG_BYTES", 2 * len(png))
+    release = new_notebook(cells=[new_code_cell("# YOUR CODE HERE")])
+    submission = new_notebook(cells=[new_code_cell("plots()")])
+    submission.cells[0].outputs = [new_output("display_data", {"image/png": base64.b64encode(
+        data).decode()}) for data in [png] * 40 + [png * 3]]
+    _, figures = extract_answers(submission, release)
+    assert len(figures) == 41 and figures[-1] == (
+        f"code cell 1 (picture over {2 * len(png):,} bytes)", b"")
+    document = reading_page("s", [], figures)
+    assert document.count("<img") == reading_page_module.MAX_FIGURES
+    assert "11 more pictures not shown." in document
 
 
 def test_page_filename_is_safe_and_distinct():
@@ -135,6 +159,23 @@ def test_untouched_release_has_every_answer_empty():
     assert [title.split(":")[0] for title, _ in answers] == ["Part 1", "Report", "Report",
                                                               "Report"]
     assert all(text == "" for _, text in answers) and figures == []
+
+
+def test_model_solution_answers_and_plots():
+    """The instructor's worked solution, handed in as a student would: three report answers
+    and the three plots its stored outputs hold."""
+    solution = nbformat.read(REPO / SOLUTION_SOURCE, as_version=4)
+    solution.cells = [cell for cell in solution.cells if not instructor_only(cell)]
+    for cell in solution.cells:
+        cell.source = cell.source.replace(BEGIN_ANSWER, "").replace(END_ANSWER, "")
+    answers, figures = extract_answers(solution, load_release())
+    report = [text for title, text in answers if title.startswith("Report")]
+    assert len(report) == 3 and all(len(text) > 500 for text in report)
+    assert "686 sweeps" in report[1] and ANSWER_PLACEHOLDER not in "".join(report)
+    assert [caption.split(",")[0] for caption, _ in figures] == [
+        "Part 4: the learning rule and the training run", "Part 5: is your run typical?",
+        "Part 6: what did your network learn?"]
+    assert all(png.startswith(b"\x89PNG") for _, png in figures)
 
 
 def test_no_student_script_runs_in_chromium(png, tmp_path):

@@ -29,6 +29,8 @@ from labutils.instructor.grading.scoring_sheet import manual_lines
 
 MAX_FIGURES = 30
 """Pictures shown per page (a submission may print thousands)."""
+MAX_PNG_BYTES = 5_000_000
+"""Largest picture taken from a submission (bigger ones are left out, and the page says so)."""
 MAX_ANSWER_CHARS = 50_000
 """Characters of one answer rendered (a longer one is cut, and the page says so)."""
 
@@ -210,7 +212,8 @@ def extract_answers(submission: nbformat.NotebookNode, release: nbformat.Noteboo
 
 
 def _pictures(submission: nbformat.NotebookNode) -> list[tuple[str, bytes]]:
-    """(caption, PNG bytes) of every image/png output, captioned by section and code cell."""
+    """(caption, PNG bytes) of the image/png outputs, captioned by section and code cell; a
+    picture over MAX_PNG_BYTES is replaced by an empty one (the page names it)."""
     pictures, section, number = [], "", 0
     for cell in submission.cells:
         heading = _HEADING.match(_first_line(cell)) if cell.cell_type == "markdown" else None
@@ -225,11 +228,14 @@ def _pictures(submission: nbformat.NotebookNode) -> list[tuple[str, bytes]]:
                 data = "".join(data)
             if not isinstance(data, str):
                 continue
+            caption = f"{section}, code cell {number}".lstrip(", ")
+            if len(data) > MAX_PNG_BYTES * 4 // 3 + 4:
+                pictures.append((f"{caption} (picture over {MAX_PNG_BYTES:,} bytes)", b""))
+                continue
             try:
-                png = base64.b64decode(data, validate=False)
+                pictures.append((caption, base64.b64decode(data, validate=False)))
             except (binascii.Error, ValueError):
                 continue
-            pictures.append((f"{section}, code cell {number}".lstrip(", "), png))
     return pictures
 
 
