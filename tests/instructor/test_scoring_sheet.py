@@ -10,6 +10,8 @@ import pytest
 from labutils.instructor.grading.scoring_sheet import (
     RubricLine,
     ScoringSheetError,
+    SheetRow,
+    final_points,
     manual_lines,
     read_scores,
     write_scoring_sheet,
@@ -99,3 +101,11 @@ def test_sheet_saved_by_a_spreadsheet_with_semicolons_and_bom(tmp_path):
                     encoding="utf-8")
     scores = read_scores(path, RUBRIC, ["alice"])
     assert scores["alice"].points == {"protocol": 2.5} and scores["alice"].note == "ok"
+
+
+def test_final_points_combine_automatic_and_hand_scores():
+    auto = {"runs": 1, "paper_reason": 1, "protocol": 3}  # the grader cannot score by hand
+    assert final_points(auto, SheetRow({"report": 2.5}), RUBRIC) == (
+        {"runs": 1.0, "protocol": 0.0, "report": 2.5}, ["protocol"])
+    assert final_points({}, None, RUBRIC) == ({"runs": 0.0, "protocol": 0.0, "report": 0.0},
+                                              ["protocol", "report"])

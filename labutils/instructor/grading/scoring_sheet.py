@@ -136,6 +136,22 @@ def read_scores(path: str | Path, lines: Iterable,
     return scores
 
 
+def final_points(automatic: Mapping[str, float], scored: SheetRow | None,
+                 lines: Iterable) -> tuple[dict[str, float], list[str]]:
+    """(points per rubric line, manual lines not scored yet): the grader's points for the
+    automatic lines, the sheet's for the manual ones (0 until scored), nothing for info lines."""
+    points: dict[str, float] = {}
+    missing = []
+    for line in rubric_lines(lines):
+        if line.kind == "manual":
+            got = scored.points.get(line.name) if scored is not None else None
+            missing += [line.name] if got is None else []
+            points[line.name] = got or 0.0
+        elif line.kind != "info":
+            points[line.name] = float(automatic.get(line.name, 0))
+    return points, missing
+
+
 def _rows(path: Path) -> list[list[str]]:
     """The sheet's rows; a spreadsheet may have saved it with a BOM and ';' or tabs."""
     try:
@@ -195,5 +211,6 @@ def _points(cell: str, line: RubricLine, where: str) -> float:
     return points
 
 
-__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "header", "manual_lines",
+__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "final_points", "header",
+           "manual_lines",
            "read_scores", "rubric_lines", "write_scoring_sheet"]
