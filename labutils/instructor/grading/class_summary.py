@@ -17,7 +17,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from labutils.instructor.grading.html_page import figure_png, page, png_data_uri, text, write_page
+from labutils.instructor.grading.html_page import (
+    escaped,
+    figure_png,
+    html_document,
+    png_data_uri,
+    write_page,
+)
 from labutils.instructor.grading.scoring_sheet import rubric_lines
 from labutils.instructor.grading.similarity import SimilarPair
 from labutils.stats import wilson_interval
@@ -50,13 +56,13 @@ def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
     study runs needed to learn (None: did not learn within the cap)."""
     lines = [line for line in rubric_lines(rubric) if line.points > 0]
     graded = [row for row in rows if row.status == "graded"]
-    body = [f"<h1>{text(title)}</h1>", _overview(rows, graded, lines)]
+    body = [f"<h1>{escaped(title)}</h1>", _overview(rows, graded, lines)]
     body += _scores(graded, lines)
     body += _rubric(graded, lines)
     body += _mistakes(graded)
     body += _reproduction(study_runs, paper_sweeps)
     body += _pairs(pairs)
-    return page(title, "\n".join(body))
+    return html_document(title, "\n".join(body))
 
 
 def write_class_summary(path: str | Path, rows: Sequence[SummaryRow], rubric: Iterable,
@@ -67,13 +73,13 @@ def write_class_summary(path: str | Path, rows: Sequence[SummaryRow], rubric: It
 
 
 def _picture(figure: Figure, alt: str) -> str:
-    return f'<img class="plot" alt="{text(alt)}" src="{png_data_uri(figure_png(figure))}">'
+    return f'<img class="plot" alt="{escaped(alt)}" src="{png_data_uri(figure_png(figure))}">'
 
 
 def _overview(rows, graded, lines) -> str:
     maximum = sum(line.points for line in lines)
     others = Counter(row.status for row in rows if row.status != "graded")
-    not_graded = ", ".join(f"{count} {text(status)}" for status, count in sorted(others.items()))
+    not_graded = ", ".join(f"{count} {escaped(status)}" for status, count in sorted(others.items()))
     totals = [row.total for row in graded]
     middle = (f"; total: median {statistics.median(totals):g}, mean {statistics.mean(totals):.1f}"
               f" of {maximum:g}" if totals else "")
@@ -104,9 +110,9 @@ def _rubric(graded, lines) -> list[str]:
         rate = full / len(got) if got else 0.0
         rates.append(rate)
         mean = f"{statistics.mean(got):.2f}" if got else "-"
-        rows.append(f"<tr><th>{text(line.name)}</th><td>{text(line.kind)}</td>"
+        rows.append(f"<tr><th>{escaped(line.name)}</th><td>{escaped(line.kind)}</td>"
                     f"<td>{line.points:g}</td><td>{full} of {len(got)} ({rate:.0%})</td>"
-                    f"<td>{mean}</td><td>{text(line.text)}</td></tr>")
+                    f"<td>{mean}</td><td>{escaped(line.text)}</td></tr>")
     figure = Figure(figsize=(6.5, 0.35 * len(lines) + 0.8))
     axes = figure.subplots()
     axes.barh([line.name for line in lines][::-1], [100 * r for r in rates][::-1],
@@ -127,10 +133,10 @@ def _mistakes(graded) -> list[str]:
         return ["<h2>Diagnosed mistakes</h2>", "<p>None diagnosed.</p>"]
     rows = []
     for mistake, students in sorted(who.items(), key=lambda item: (-len(item[1]), item[0])):
-        names = ", ".join(text(s) for s in students[:NAMES_PER_MISTAKE])
+        names = ", ".join(escaped(s) for s in students[:NAMES_PER_MISTAKE])
         more = f" and {len(students) - NAMES_PER_MISTAKE} more" if len(
             students) > NAMES_PER_MISTAKE else ""
-        rows.append(f"<tr><th>{text(mistake)}</th><td>{len(students)}</td>"
+        rows.append(f"<tr><th>{escaped(mistake)}</th><td>{len(students)}</td>"
                     f"<td>{names}{more}</td></tr>")
     return ["<h2>Diagnosed mistakes</h2>",
             "<table><tr><th>mistake</th><th>students</th><th>who</th></tr>"
@@ -171,7 +177,7 @@ def _pairs(pairs: Sequence[SimilarPair]) -> list[str]:
         return [*head, "<p>No pairs to show.</p>"]
     out = head
     for pair in pairs:
-        out.append(f"<h3>{text(pair.a)} ({pair.share_a:.0%}) and {text(pair.b)} "
+        out.append(f"<h3>{escaped(pair.a)} ({pair.share_a:.0%}) and {escaped(pair.b)} "
                    f"({pair.share_b:.0%})</h3>")
         out.append(f'<div class="pair"><pre>{_marked(pair.code_a, pair.spans_a)}</pre>'
                    f"<pre>{_marked(pair.code_b, pair.spans_b)}</pre></div>")
@@ -199,9 +205,9 @@ def _marked(code: str, spans: Sequence[tuple[int, int]]) -> str:
         for s, e in sorted(spans):
             s, e = max(s, start), min(e, end)
             if s < e and s >= at:
-                pieces += [text(code[at:s]), f"<mark>{text(code[s:e])}</mark>"]
+                pieces += [escaped(code[at:s]), f"<mark>{escaped(code[s:e])}</mark>"]
                 at = e
-        out.append("".join(pieces) + text(code[at:end]))
+        out.append("".join(pieces) + escaped(code[at:end]))
     return "\n".join(out + (['<span class="muted">...</span>'] if skipped else []))
 
 

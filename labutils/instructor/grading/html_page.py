@@ -42,7 +42,7 @@ td.fill { min-width: 6em; background: #fffbe6; } mark { background: #ffe27a; }
 """
 
 
-def text(value: object) -> str:
+def escaped(value: object) -> str:
     """Any value as HTML text: every character that HTML treats specially is escaped."""
     return html.escape(str(value), quote=True)
 
@@ -59,13 +59,13 @@ class _SafeRenderer(HTMLRenderer):
 
     def link(self, text_html: str, url: str, title: str | None = None) -> str:
         if self.sanitize_url(url) == "#harmful-link":
-            return f'{text_html} <span class="dropped">[link removed: {text(url[:80])}]</span>'
+            return f'{text_html} <span class="dropped">[link removed: {escaped(url[:80])}]</span>'
         attrs = {"href": url, "title": title, "rel": "noopener noreferrer nofollow"}
         return "<a" + self.render_attrs(attrs) + ">" + text_html + "</a>"
 
     def image(self, text_html: str, url: str, title: str | None = None) -> str:
         if not _DATA_PICTURE.match(url.strip()):
-            return f'<span class="dropped">[picture not shown: {text(url[:80])}]</span>'
+            return f'<span class="dropped">[picture not shown: {escaped(url[:80])}]</span>'
         attrs = {"src": url.strip(), "alt": mistune.util.striptags(text_html), "title": title}
         return '<img class="plot"' + self.render_attrs(attrs) + " />"
 
@@ -74,7 +74,7 @@ _MARKDOWN = mistune.create_markdown(renderer=_SafeRenderer(),
                                     plugins=["table", "strikethrough"])
 
 
-def markdown(source: str) -> str:
+def safe_markdown(source: str) -> str:
     """Student markdown as safe HTML (raw HTML shown as text, unsafe links and pictures
     dropped)."""
     return str(_MARKDOWN(str(source)))
@@ -95,14 +95,14 @@ def figure_png(figure, dpi: int = 80) -> bytes:
     return buffer.getvalue()
 
 
-def page(title: str, body: str, css: str = BASE_CSS) -> str:
+def html_document(title: str, body: str, css: str = BASE_CSS) -> str:
     """A whole HTML document: the CSP first in <head>, then the (escaped) title and `body`,
     which the caller built from escaped parts."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="referrer" content="no-referrer">\n'
-        f"<title>{text(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n{body}\n"
+        f"<title>{escaped(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n{body}\n"
         "</body>\n</html>\n"
     )
 
@@ -115,4 +115,5 @@ def write_page(path: str | Path, document: str) -> Path:
     return path
 
 
-__all__ = ["CSP", "figure_png", "markdown", "page", "png_data_uri", "text", "write_page"]
+__all__ = ["CSP", "escaped", "figure_png", "html_document", "png_data_uri", "safe_markdown",
+           "write_page"]

@@ -19,10 +19,10 @@ import nbformat
 
 from labutils.instructor.assignment import ANSWER_PLACEHOLDER
 from labutils.instructor.grading.html_page import (
-    markdown,
-    page,
+    escaped,
+    html_document,
     png_data_uri,
-    text,
+    safe_markdown,
     write_page,
 )
 from labutils.instructor.grading.scoring_sheet import manual_lines
@@ -46,11 +46,11 @@ def reading_page(student: str, answers: Sequence[tuple[str, str]],
     """The reading page as an HTML string. `answers`: (title, markdown) per answer cell ('' =
     not answered); `figures`: PNG bytes or (caption, PNG bytes); `findings`: (label, text) rows
     of the automatic grading; `rubric_lines`: the rubric (only its manual lines are listed)."""
-    parts = [f"<h1>{text(assignment)}: {text(student)}</h1>"]
+    parts = [f"<h1>{escaped(assignment)}: {escaped(student)}</h1>"]
     if summary:
-        parts.append(f'<p class="muted">{text(summary)}</p>')
+        parts.append(f'<p class="muted">{escaped(summary)}</p>')
     parts.append("<h2>Automatic findings</h2>")
-    rows = "".join(f"<tr><th>{text(label)}</th><td>{text(value)}</td></tr>"
+    rows = "".join(f"<tr><th>{escaped(label)}</th><td>{escaped(value)}</td></tr>"
                    for label, value in findings)
     parts.append(f"<table>{rows}</table>" if rows else "<p>None.</p>")
     parts += _manual_table(rubric_lines)
@@ -58,7 +58,7 @@ def reading_page(student: str, answers: Sequence[tuple[str, str]],
     parts += [_answer(title, body) for title, body in answers] or ["<p>No answer cells.</p>"]
     parts.append("<h2>Plots</h2>")
     parts += _figures(figures)
-    return page(f"{assignment}: {student}", "\n".join(parts))
+    return html_document(f"{assignment}: {student}", "\n".join(parts))
 
 
 def write_reading_page(path: str | Path, student: str, answers: Sequence[tuple[str, str]],
@@ -81,8 +81,8 @@ def _manual_table(rubric_lines: Iterable) -> list[str]:
     lines = manual_lines(rubric_lines)
     if not lines:
         return []
-    rows = "".join(f"<tr><th>{text(line.name)}</th><td>{line.points:g}</td>"
-                   f"<td>{text(line.text)}</td><td class=\"fill\"></td></tr>" for line in lines)
+    rows = "".join(f"<tr><th>{escaped(line.name)}</th><td>{line.points:g}</td>"
+                   f"<td>{escaped(line.text)}</td><td class=\"fill\"></td></tr>" for line in lines)
     return ["<h2>To score by hand</h2>",
             '<p class="muted">Enter the points in the scoring sheet, column '
             "&ldquo;name (max N)&rdquo;.</p>",
@@ -93,13 +93,13 @@ def _manual_table(rubric_lines: Iterable) -> list[str]:
 def _answer(title: str, body: str) -> str:
     body = str(body)
     if not body.strip():
-        return f'<h3>{text(title)}</h3>\n<p class="empty">Not answered.</p>'
+        return f'<h3>{escaped(title)}</h3>\n<p class="empty">Not answered.</p>'
     note = ""
     if len(body) > MAX_ANSWER_CHARS:
         note = (f'<p class="dropped">[cut: {len(body):,} characters, the first '
                 f"{MAX_ANSWER_CHARS:,} shown]</p>")
         body = body[:MAX_ANSWER_CHARS]
-    return f'<h3>{text(title)}</h3>\n<div class="answer">{markdown(body)}</div>{note}'
+    return f'<h3>{escaped(title)}</h3>\n<div class="answer">{safe_markdown(body)}</div>{note}'
 
 
 def _figures(figures: Sequence[bytes | tuple[str, bytes]]) -> list[str]:
@@ -109,10 +109,10 @@ def _figures(figures: Sequence[bytes | tuple[str, bytes]]) -> list[str]:
         try:
             uri = png_data_uri(png)
         except ValueError:
-            out.append(f'<p class="dropped">{text(caption)}: not a PNG picture</p>')
+            out.append(f'<p class="dropped">{escaped(caption)}: not a PNG picture</p>')
             continue
-        out.append(f'<figure><img class="plot" alt="{text(caption)}" src="{uri}">'
-                   f"<figcaption>{text(caption)}</figcaption></figure>")
+        out.append(f'<figure><img class="plot" alt="{escaped(caption)}" src="{uri}">'
+                   f"<figcaption>{escaped(caption)}</figcaption></figure>")
     if len(figures) > MAX_FIGURES:
         out.append(f'<p class="dropped">{len(figures) - MAX_FIGURES} more pictures not '
                    "shown.</p>")

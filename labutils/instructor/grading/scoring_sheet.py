@@ -17,8 +17,8 @@ from pathlib import Path
 
 from labutils.instructor.grading.reporting import spreadsheet_safe
 
-STUDENT = "student"
-NOTE = "note"
+STUDENT_COLUMN = "student"
+NOTE_COLUMN = "note"
 
 
 class ScoringSheetError(ValueError):
@@ -78,9 +78,9 @@ def manual_lines(lines: Iterable) -> list[RubricLine]:
     return [line for line in rubric_lines(lines) if line.kind == "manual"]
 
 
-def header(lines: Iterable) -> list[str]:
+def sheet_header(lines: Iterable) -> list[str]:
     """The sheet's columns for these rubric lines."""
-    return [STUDENT, *(line.column for line in manual_lines(lines)), NOTE]
+    return [STUDENT_COLUMN, *(line.column for line in manual_lines(lines)), NOTE_COLUMN]
 
 
 def write_scoring_sheet(path: str | Path, students: Iterable[str], lines: Iterable) -> Path:
@@ -95,7 +95,7 @@ def write_scoring_sheet(path: str | Path, students: Iterable[str], lines: Iterab
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([spreadsheet_safe(c) for c in header(rubric)])
+        writer.writerow([spreadsheet_safe(c) for c in sheet_header(rubric)])
         for student in order:
             row = kept.get(student, SheetRow())
             cells = [f"{row.points[line.name]:g}" if line.name in row.points else ""
@@ -118,7 +118,7 @@ def read_scores(path: str | Path, lines: Iterable,
     if not rows:
         raise ScoringSheetError(f"{path}: the scoring sheet is empty; write a new one with "
                                 "write_scoring_sheet")
-    _check_header(path, rows[0], [spreadsheet_safe(c) for c in header(rubric)])
+    _check_header(path, rows[0], [spreadsheet_safe(c) for c in sheet_header(rubric)])
     scores: dict[str, SheetRow] = {}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -211,6 +211,6 @@ def _points(cell: str, line: RubricLine, where: str) -> float:
     return points
 
 
-__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "final_points", "header",
+__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "final_points", "sheet_header",
            "manual_lines",
            "read_scores", "rubric_lines", "write_scoring_sheet"]
