@@ -26,10 +26,9 @@ from labutils.instructor.grading.html_page import (
 )
 from labutils.instructor.grading.scoring_sheet import rubric_lines
 from labutils.instructor.grading.similarity import SimilarPair
+from labutils.paper1986 import PAPER_SWEEPS
 from labutils.stats import wilson_interval
 
-PAPER_SWEEPS = 1425
-"""Sweeps the paper reports for its run (Rumelhart, Hinton & Williams 1986, Figure 1)."""
 CONTEXT_LINES = 2
 """Lines shown around each matching stretch of code in a similar pair."""
 NAMES_PER_MISTAKE = 12
@@ -211,4 +210,4 @@ def _marked(code: str, spans: Sequence[tuple[int, int]]) -> str:
     return "\n".join(out + (['<span class="muted">...</span>'] if skipped else []))
 
 
-__all__ = ["PAPER_SWEEPS", "SummaryRow", "class_summary", "write_class_summary"]
+__all__ = ["SummaryRow", "class_summary", "write_class_summary"]
