@@ -102,6 +102,16 @@ def test_many_or_huge_pictures_are_capped(png, monkeypatch):
     assert "11 more pictures not shown." in document
 
 
+def test_links_to_other_pages_are_local_only():
+    document = reading_page("s", [], links=[("previous", "s0-1a2b3c4d.html"),
+                                            ("summary", "summary.html")])
+    assert '<a href="s0-1a2b3c4d.html">previous</a> | <a href="summary.html">summary</a>' \
+        in document
+    for href in ("javascript:alert(1)", "../secret.html", "https://x.org/a.html", "a b.html"):
+        with pytest.raises(ValueError, match="not a relative page path"):
+            reading_page("s", [], links=[("x", href)])
+
+
 def test_page_filename_is_safe_and_distinct():
     names = {page_filename(s) for s in ("../../etc/passwd", "a/b", "a_b", HOSTILE_ID, "")}
     assert len(names) == 5

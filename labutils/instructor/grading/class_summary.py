@@ -21,6 +21,7 @@ from labutils.instructor.grading.html_page import (
     escaped,
     figure_png,
     html_document,
+    local_link,
     png_data_uri,
     write_page,
 )
@@ -50,9 +51,10 @@ class SummaryRow:
 def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
                   study_runs: Sequence[Sequence[int | None]] = (),
                   pairs: Sequence[SimilarPair] = (), title: str = "Class summary",
-                  paper_sweeps: int = PAPER_SWEEPS) -> str:
+                  paper_sweeps: int = PAPER_SWEEPS, pages: Mapping[str, str] | None = None) -> str:
     """The summary page as an HTML string. `study_runs`: per student, the sweeps each of their
-    study runs needed to learn (None: did not learn within the cap)."""
+    study runs needed to learn (None: did not learn within the cap); `pages`: {student:
+    relative path of their reading page}, listed at the end."""
     lines = [line for line in rubric_lines(rubric) if line.points > 0]
     graded = [row for row in rows if row.status == "graded"]
     body = [f"<h1>{escaped(title)}</h1>", _overview(rows, graded, lines)]
@@ -61,14 +63,17 @@ def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
     body += _mistakes(graded)
     body += _reproduction(study_runs, paper_sweeps)
     body += _pairs(pairs)
+    body += _index(rows, pages or {})
     return html_document(title, "\n".join(body))
 
 
 def write_class_summary(path: str | Path, rows: Sequence[SummaryRow], rubric: Iterable,
                         study_runs: Sequence[Sequence[int | None]] = (),
-                        pairs: Sequence[SimilarPair] = (), title: str = "Class summary") -> Path:
+                        pairs: Sequence[SimilarPair] = (), title: str = "Class summary",
+                        pages: Mapping[str, str] | None = None) -> Path:
     """Write `class_summary(...)` to `path` (UTF-8) and return the path."""
-    return write_page(path, class_summary(rows, rubric, study_runs, pairs, title))
+    return write_page(path, class_summary(rows, rubric, study_runs, pairs, title,
+                                          pages=pages))
 
 
 def _picture(figure: Figure, alt: str) -> str:
@@ -181,6 +186,20 @@ def _pairs(pairs: Sequence[SimilarPair]) -> list[str]:
         out.append(f'<div class="pair"><pre>{_marked(pair.code_a, pair.spans_a)}</pre>'
                    f"<pre>{_marked(pair.code_b, pair.spans_b)}</pre></div>")
     return out
+
+
+def _index(rows: Sequence[SummaryRow], pages: Mapping[str, str]) -> list[str]:
+    if not pages:
+        return []
+    cells = []
+    for row in rows:
+        name = (local_link(row.student, pages[row.student]) if row.student in pages
+                else escaped(row.student))
+        cells.append(f"<tr><td>{name}</td><td>{escaped(row.status)}</td>"
+                     f"<td>{row.total:g}</td></tr>")
+    return ["<h2>Reading pages</h2>",
+            "<table><tr><th>student</th><th>status</th><th>total</th></tr>" + "".join(cells)
+            + "</table>"]
 
 
 def _marked(code: str, spans: Sequence[tuple[int, int]]) -> str:

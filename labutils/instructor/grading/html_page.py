@@ -80,6 +80,18 @@ def safe_markdown(source: str) -> str:
     return str(_MARKDOWN(str(source)))
 
 
+_LOCAL_PAGE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.(html|csv)$")
+
+
+def local_link(label: str, href: str) -> str:
+    """A link to another page of the batch (a relative .html or .csv path of plain names, as
+    page_filename makes them); ValueError for anything else."""
+    if not _LOCAL_PAGE.match(href):
+        raise ValueError(f"{href!r} is not a relative page path (letters, digits, _ and - "
+                         "folders and a .html/.csv name); name pages with page_filename")
+    return f'<a href="{escaped(href)}">{escaped(label)}</a>'
+
+
 def png_data_uri(png: bytes) -> str:
     """A data: URI for PNG bytes; ValueError for anything that is not a PNG."""
     if not isinstance(png, bytes | bytearray) or not bytes(png).startswith(PNG_SIGNATURE):
@@ -115,5 +127,5 @@ def write_page(path: str | Path, document: str) -> Path:
     return path
 
 
-__all__ = ["CSP", "escaped", "figure_png", "html_document", "png_data_uri", "safe_markdown",
-           "write_page"]
+__all__ = ["CSP", "escaped", "figure_png", "html_document", "local_link", "png_data_uri",
+           "safe_markdown", "write_page"]

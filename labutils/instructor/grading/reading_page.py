@@ -21,6 +21,7 @@ from labutils.instructor.assignment import ANSWER_PLACEHOLDER
 from labutils.instructor.grading.html_page import (
     escaped,
     html_document,
+    local_link,
     png_data_uri,
     safe_markdown,
     write_page,
@@ -42,11 +43,14 @@ _ATTACHMENT = re.compile(r"\(attachment:([^)\s]+)\)")
 def reading_page(student: str, answers: Sequence[tuple[str, str]],
                  figures: Sequence[bytes | tuple[str, bytes]] = (),
                  findings: Sequence[tuple[str, str]] = (), rubric_lines: Iterable = (),
-                 assignment: str = "Assignment", summary: str = "") -> str:
+                 assignment: str = "Assignment", summary: str = "",
+                 links: Sequence[tuple[str, str]] = ()) -> str:
     """The reading page as an HTML string. `answers`: (title, markdown) per answer cell ('' =
     not answered); `figures`: PNG bytes or (caption, PNG bytes); `findings`: (label, text) rows
-    of the automatic grading; `rubric_lines`: the rubric (only its manual lines are listed)."""
-    parts = [f"<h1>{escaped(assignment)}: {escaped(student)}</h1>"]
+    of the automatic grading; `rubric_lines`: the rubric (only its manual lines are listed);
+    `links`: (label, relative path) to other pages, e.g. the previous and next student."""
+    parts = [" | ".join(local_link(label, href) for label, href in links)] if links else []
+    parts.append(f"<h1>{escaped(assignment)}: {escaped(student)}</h1>")
     if summary:
         parts.append(f'<p class="muted">{escaped(summary)}</p>')
     parts.append("<h2>Automatic findings</h2>")
@@ -64,10 +68,11 @@ def reading_page(student: str, answers: Sequence[tuple[str, str]],
 def write_reading_page(path: str | Path, student: str, answers: Sequence[tuple[str, str]],
                        figures: Sequence[bytes | tuple[str, bytes]] = (),
                        findings: Sequence[tuple[str, str]] = (), rubric_lines: Iterable = (),
-                       assignment: str = "Assignment", summary: str = "") -> Path:
+                       assignment: str = "Assignment", summary: str = "",
+                       links: Sequence[tuple[str, str]] = ()) -> Path:
     """Write `reading_page(...)` to `path` (UTF-8) and return the path."""
     return write_page(path, reading_page(student, answers, figures, findings, rubric_lines,
-                                         assignment, summary))
+                                         assignment, summary, links))
 
 
 def page_filename(student: str) -> str:
