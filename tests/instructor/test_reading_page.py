@@ -34,6 +34,7 @@ from labutils.instructor.grading import reading_page as reading_page_module
 from labutils.instructor.grading.html_page import CSP, figure_png
 from labutils.instructor.grading.reading_page import (
     extract_answers,
+    navigation,
     page_filename,
     reading_page,
     write_reading_page,
@@ -110,6 +111,14 @@ def test_links_to_other_pages_are_local_only():
     for href in ("javascript:alert(1)", "../secret.html", "https://x.org/a.html", "a b.html"):
         with pytest.raises(ValueError, match="not a relative page path"):
             reading_page("s", [], links=[("x", href)])
+
+
+def test_navigation_between_pages_of_a_batch():
+    links = navigation(["a", "b", "c"])
+    assert links["a"] == [("class summary", "summary.html"), ("next", page_filename("b"))]
+    assert links["b"] == [("class summary", "summary.html"), ("previous", page_filename("a")),
+                          ("next", page_filename("c"))]
+    assert reading_page(HOSTILE_ID, [], links=navigation(["x", HOSTILE_ID])[HOSTILE_ID])
 
 
 def test_page_filename_is_safe_and_distinct():

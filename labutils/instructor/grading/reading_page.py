@@ -82,6 +82,19 @@ def page_filename(student: str) -> str:
     return f"{slug}-{hashlib.sha256(student.encode()).hexdigest()[:8]}.html"
 
 
+def navigation(students: Sequence[str], summary: str = "summary.html"
+               ) -> dict[str, list[tuple[str, str]]]:
+    """{student: links to the class summary and the previous and next student's page}, for
+    pages written side by side in one folder as page_filename names them."""
+    names = [page_filename(s) for s in students]
+    links = {}
+    for i, student in enumerate(students):
+        links[student] = [("class summary", summary)]
+        links[student] += [("previous", names[i - 1])] if i > 0 else []
+        links[student] += [("next", names[i + 1])] if i + 1 < len(students) else []
+    return links
+
+
 def _manual_table(rubric_lines: Iterable) -> list[str]:
     lines = manual_lines(rubric_lines)
     if not lines:
@@ -244,4 +257,5 @@ def _pictures(submission: nbformat.NotebookNode) -> list[tuple[str, bytes]]:
     return pictures
 
 
-__all__ = ["extract_answers", "page_filename", "reading_page", "write_reading_page"]
+__all__ = ["extract_answers", "navigation", "page_filename", "reading_page",
+           "write_reading_page"]
