@@ -8,7 +8,14 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks import bench_assignment, bench_course, bench_grading, bench_mnist, bench_rhw1986
+from benchmarks import (
+    bench_assignment,
+    bench_class_summary,
+    bench_course,
+    bench_grading,
+    bench_mnist,
+    bench_rhw1986,
+)
 from benchmarks.harness import machine_description, table
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
@@ -43,6 +50,7 @@ def main() -> int:
     rows += bench_assignment.run(args.repeats)
     grading_rows, grading = bench_grading.run(min(args.repeats, 3))
     rows += grading_rows
+    summary = bench_class_summary.run(min(args.repeats, 3))
     ratio_table = table(rows)
     print(ratio_table, flush=True)
 
@@ -80,6 +88,8 @@ def main() -> int:
         _compile_note(study["compile"]),
         "",
         "\n\n".join(bench_grading.lines(grading)),
+        "",
+        "\n\n".join(bench_class_summary.lines(summary)),
         "",
         "## Wall times",
         "",
