@@ -18,7 +18,7 @@ from labutils.instructor.rhw1986.analysis import (
     classify_failures,
     summarise_solutions,
 )
-from labutils.instructor.rhw1986.batched import BatchedEngine, flush_denormal_is_on, train_many
+from labutils.instructor.rhw1986.batched import flush_denormal_is_on, train_many
 from labutils.instructor.rhw1986.dataset import (
     N_CASES,
     N_INPUTS,
@@ -26,6 +26,7 @@ from labutils.instructor.rhw1986.dataset import (
     is_symmetric,
     symmetry_dataset,
 )
+from labutils.instructor.rhw1986.engine import BatchedEngine
 from labutils.instructor.rhw1986.model import (
     ACTIVATIONS,
     SymmetryNet,
