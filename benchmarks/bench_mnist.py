@@ -15,8 +15,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from benchmarks.harness import Row, machine_description, median_time, table
+from labutils.batches import TensorBatches
 from labutils.data import mnist_datasets, mnist_transform, normalized_images
-from labutils.training import TensorBatches, fit
+from labutils.training import fit
 
 EPOCHS = 5
 BATCH = 128

@@ -96,25 +96,6 @@ def plot_losses(
     )
 
 
-def plot_history(
-    history: History, ax: Axes | None = None, *, title: str = "Loss per batch", logy: bool = False
-) -> Axes:
-    """Every batch's loss (thin line) and each epoch's mean loss (dots at the epoch's end)."""
-    if not history.batch_losses:
-        raise ValueError("The History is empty: train with fit(...) first.")
-    ax = axes_or_new(ax)
-    batches = np.arange(1, len(history.batch_losses) + 1)
-    ax.plot(batches, history.batch_losses, linewidth=0.8, alpha=0.7, label="batch loss")
-    ends = np.cumsum(history.batches_per_epoch)
-    ax.plot(ends, history.epoch_losses, "o-", color="black", label="epoch mean")
-    if logy:
-        ax.set_yscale("log")
-    ax.set(title=title, xlabel="batch", ylabel="loss")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    return ax
-
-
 def plot_lr_schedules(
     schedules: Mapping[str, Sequence[float]] | Sequence[float],
     ax: Axes | None = None,

@@ -1,9 +1,8 @@
 """The training loop and the evaluation helpers that the lessons teach, packaged for reuse.
 
 `fit` is the loop of lesson 03 (epochs > batches > forward, loss, zero_grad, backward, step);
-`accuracy`, `mean_loss` and `predict` evaluate with `model.eval()` and `torch.no_grad()` as
-lesson 04 explains; `TensorBatches` is lesson 04's fast path: mini-batches cut from tensors that
-are already in memory, one indexing operation per batch instead of one Python call per example.
+`accuracy` and `mean_loss` evaluate with `model.eval()` and `torch.no_grad()` as lesson 04
+explains. Mini-batches from tensors already in memory: `labutils.batches.TensorBatches`.
 """
 
 from __future__ import annotations
@@ -21,95 +20,10 @@ from torch import nn
 
 from labutils.progress import progress
 
-Batch = tuple[torch.Tensor, ...]
-
 # Losses that compare outputs and targets element by element: they silently broadcast
 # (N, 1) against (N,) into (N, N), so `fit` insists on equal shapes for them.
 _ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
                        nn.BCEWithLogitsLoss)
-
-
-# ---------------------------------------------------------------- in-memory mini-batches
-
-
-class TensorBatches:
-    """Mini-batches of tensors already in memory: a fast stand-in for a DataLoader.
-
-    `TensorBatches(images, labels, batch_size=256, shuffle=True, seed=0)` yields
-    `(images[idx], labels[idx])` for consecutive slices `idx` of an index permutation that is
-    drawn anew each epoch from a generator seeded once here: reproducible runs, fresh order
-    every epoch. The tensors stay on their device (put them on the GPU first to train there).
-    """
-
-    def __init__(
-        self,
-        *tensors: torch.Tensor,
-        batch_size: int,
-        shuffle: bool = False,
-        seed: int = 0,
-        drop_last: bool = False,
-    ) -> None:
-        if not tensors:
-            raise ValueError("TensorBatches needs at least one tensor, e.g. (images, labels).")
-        for position, tensor in enumerate(tensors):
-            if not isinstance(tensor, torch.Tensor) or tensor.ndim == 0:
-                raise TypeError(
-                    f"TensorBatches argument {position} is a {type(tensor).__name__}"
-                    f"{' (0-d)' if isinstance(tensor, torch.Tensor) else ''}; pass tensors "
-                    "whose first dimension indexes the examples."
-                )
-        sizes = [len(t) for t in tensors]
-        if len(set(sizes)) > 1:
-            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-            raise ValueError(
-                f"TensorBatches tensors disagree on the number of examples (first dimension): "
-                f"{shapes}. Pass matching tensors, e.g. images (N, ...) and labels (N,)."
-            )
-        devices = {t.device for t in tensors}
-        if len(devices) > 1:
-            raise ValueError(
-                f"TensorBatches tensors are on different devices {sorted(map(str, devices))}; "
-                "move them to one device with .to(device) first."
-            )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        self.tensors = tensors
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self.generator = torch.Generator().manual_seed(seed)
-
-    @property
-    def num_examples(self) -> int:
-        return len(self.tensors[0])
-
-    def __len__(self) -> int:
-        """Number of batches per epoch (as for a DataLoader)."""
-        if self.drop_last:
-            return self.num_examples // self.batch_size
-        return math.ceil(self.num_examples / self.batch_size)
-
-    def __iter__(self) -> Iterator[Batch]:
-        n, size = self.num_examples, self.batch_size
-        stops = range(size, n + 1 if self.drop_last else n + size, size)
-        if not self.shuffle:
-            for stop in stops:
-                yield tuple(t[stop - size : stop] for t in self.tensors)
-            return
-        order = torch.randperm(n, generator=self.generator).to(self.tensors[0].device)
-        # One gather per batch: the batch is copied while it is used, in cache. Gathering the whole
-        # epoch at once gives the same batches but copies all of MNIST's 188 MB through memory
-        # first; for 60,000 images that took about 4x longer (benchmarks/README.md).
-        for stop in stops:
-            indices = order[stop - size : stop]
-            yield tuple(torch.index_select(t, 0, indices) for t in self.tensors)
-
-    def __repr__(self) -> str:
-        shapes = ", ".join(str(tuple(t.shape)) for t in self.tensors)
-        return (
-            f"TensorBatches({shapes}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-            f"{len(self)} batches)"
-        )
 
 
 # ---------------------------------------------------------------- what fit records
@@ -416,36 +330,3 @@ def mean_loss(
         total += float(_loss(loss_fn, outputs, targets)) * len(targets)
         count += len(targets)
     return total / count
-
-
-def predict(
-    model: nn.Module, loader: Iterable, device: torch.device | str | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(predicted classes, targets) for every example of `loader`, in its order, on the CPU."""
-    predicted, expected = [], []
-    for outputs, targets in _eval_batches(model, loader, device, "predict"):
-        predicted.append(_class_predictions(outputs, targets).cpu())
-        expected.append(targets.cpu())
-    return torch.cat(predicted), torch.cat(expected)
-
-
-def confusion_matrix(
-    predicted: torch.Tensor, targets: torch.Tensor, num_classes: int | None = None
-) -> torch.Tensor:
-    """Counts[i, j] = how many examples of true class i were predicted as class j."""
-    if predicted.shape != targets.shape or predicted.ndim != 1:
-        raise ValueError(
-            f"predicted and targets must be 1-D and of equal length, got shapes "
-            f"{tuple(predicted.shape)} and {tuple(targets.shape)}."
-        )
-    if num_classes is None:
-        num_classes = int(max(predicted.max(), targets.max())) + 1 if len(targets) else 0
-    for name, values in (("predicted", predicted), ("targets", targets)):
-        if len(values) and (values.min() < 0 or values.max() >= num_classes):
-            raise ValueError(
-                f"{name} holds classes outside 0..{num_classes - 1} "
-                f"(min {int(values.min())}, max {int(values.max())}); check num_classes."
-            )
-    codes = targets.long() * num_classes + predicted.long()
-    counts = torch.bincount(codes, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)

@@ -64,11 +64,17 @@ def test_environment_python_is_supported():
     assert version in supported, f"environment.yml asks for {python}, pyproject says {supported}"
 
 
-def test_readme_states_the_supported_pythons():
-    requires = _project()["requires-python"]
+def test_readme_names_exactly_the_pythons_pyproject_accepts():
+    supported = SpecifierSet(_project()["requires-python"])
+    accepted = {f"3.{minor}" for minor in range(6, 30) if f"3.{minor}" in supported}
     readme = (REPO / "README.md").read_text()
-    assert f'requires-python = "{requires}"' in readme, (
-        f"README.md's Requirements must quote pyproject's requires-python = \"{requires}\"")
+    requirements = re.search(r"Requirements: (.*?)requires-python", readme, re.DOTALL)
+    assert requirements, "README.md needs its Requirements paragraph (naming requires-python)"
+    named = set(re.findall(r"\b3\.\d+\b", requirements.group(1)))
+    assert named == accepted, f"README.md names Pythons {sorted(named)}, pyproject accepts " \
+                              f"{sorted(accepted)} ({supported})"
+    for version in re.findall(r"Python (3\.\d+) is not supported", readme):
+        assert version not in supported, f"README.md says {version} is not supported"
 
 
 @pytest.mark.parametrize("lock", [LOCK, SITE_LOCK], ids=["course", "site"])

@@ -11,7 +11,6 @@ import torch  # noqa: E402
 from labutils.plotting import (  # noqa: E402
     plot_confusion_matrix,
     plot_curves,
-    plot_history,
     plot_losses,
     plot_lr_schedules,
     plot_optimizer_paths,
@@ -43,18 +42,6 @@ def test_plot_curves_single_curve_on_given_axes():
         plot_curves({"empty": []}, title="x")
     with pytest.raises(ValueError, match="empty"):
         plot_curves({}, title="x")
-
-
-def test_plot_history_puts_epoch_means_at_epoch_ends():
-    history = History(batch_losses=[3.0, 2.0, 1.0, 1.0, 0.5], epoch_losses=[2.0, 0.8],
-                      batches_per_epoch=[3, 2])
-    ax = plot_history(history)
-    assert labelled(ax)
-    batch_line, epoch_line = ax.get_lines()
-    assert list(batch_line.get_xdata()) == [1, 2, 3, 4, 5]
-    assert list(epoch_line.get_xdata()) == [3, 5]
-    with pytest.raises(ValueError, match="empty"):
-        plot_history(History())
 
 
 def test_plot_lr_schedules():

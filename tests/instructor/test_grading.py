@@ -140,6 +140,13 @@ def folder_state(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def outside_listing(folder: Path) -> dict[str, list[str]]:
+    """What the grader's working folder, this repository, $HOME and the folder above the
+    submissions hold (the places a submission's relative writes could land if not boxed)."""
+    places = {Path.cwd(), Path(__file__).resolve().parents[2], Path.home(), folder.parent}
+    return {str(place): sorted(p.name for p in place.iterdir()) for place in places}
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     """Grade every submission in one batch; keep the grades, the printout and folder states."""
@@ -154,10 +161,12 @@ def batch(tmp_path_factory):
     (folder / "old_format.ipynb").write_text(v3_text(submission()))
     names = [*SUBMISSIONS, *BROKEN, "binary.ipynb", "old_format.ipynb", "missing.ipynb"]
     before = folder_state(folder)
+    outside = outside_listing(folder)
     printed = io.StringIO()
     grades = grade_all([folder / n for n in names], RELEASE, CELL_TIMEOUT, TOTAL_TIMEOUT,
                        echo=lambda text: print(text, file=printed), jobs=2)
     return {"folder": folder, "before": before, "after": folder_state(folder),
+            "outside_before": outside, "outside_after": outside_listing(folder),
             "grades": {g.submission.name: g for g in grades}, "order": names,
             "printed": printed.getvalue()}
 
@@ -230,7 +239,11 @@ def test_edited_check_cell_is_restored_so_a_fake_pass_fails(batch):
 
 def test_files_written_by_a_submission_stay_in_its_temporary_folder(batch):
     g = batch["grades"]["writes_files.ipynb"]
-    assert g.runs_clean and g.feedback == {"answer": "PASS"}
+    assert g.runs_clean and g.feedback == {"answer": "PASS"}  # the writes succeeded in its box
+    for place, names in batch["outside_after"].items():
+        assert not {"result.txt", "junk"} & set(names), f"a submission wrote into {place}"
+    for place in {str(Path.cwd()), str(Path(__file__).resolve().parents[2])}:
+        assert batch["outside_after"][place] == batch["outside_before"][place], place
 
 
 def test_dead_kernel_is_reported(batch):

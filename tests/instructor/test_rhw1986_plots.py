@@ -40,10 +40,36 @@ def test_draw_network_writes_weights_and_biases():
     assert draw_network(initial_weights(0, 0, hidden=3)).get_title()
 
 
-def test_hinton_plot_has_labelled_axes():
+def squares(ax) -> dict[tuple[int, int], tuple[float, str]]:
+    """The Hinton diagram's cells: (row, column) -> (side of the square, its colour)."""
+    found = {}
+    for patch in ax.patches[1:]:  # the first is the grey background
+        x, y = patch.get_xy()
+        cell = (round(y + patch.get_height() / 2), round(x + patch.get_width() / 2))
+        found[cell] = (patch.get_width(), matplotlib.colors.to_hex(patch.get_facecolor()))
+    return found
+
+
+def side(weight: float):
+    """The side of Figure 1's square for `weight` (area ~ |weight|, the largest 14.2: 0.92)."""
+    return pytest.approx(0.92 * (abs(weight) / 14.2) ** 0.5)
+
+
+def test_hinton_plot_draws_each_weight_as_a_square_of_its_size_and_sign():
     ax = hinton_plot(PAPER_WEIGHTS, annotate=True)
-    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["hidden 1", "hidden 2", "output"]
+    cells = squares(ax)
+    assert len(cells) == 3 * 8
+    white, black = "#ffffff", "#000000"
+    assert cells[0, 0] == (side(14.2), white) and cells[0, 5] == (side(14.2), black)
+    assert cells[1, 0] == (side(14.2), black) and cells[1, 1] == (side(7.2), black)
+    assert cells[0, 2] == (side(3.6), white) and cells[1, 3] == (side(3.6), white)
+    assert cells[0, 6] == (side(1.1), black) and cells[1, 7] == (side(8.8), black)
+    assert cells[2, 6] == (side(6.4), white)  # the output bias
+    assert all(cells[2, c] == (1, white) for c in (0, 1, 2, 3, 4, 5, 7))  # no weight there
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+             for t in ax.texts}
+    assert texts[0, 0] == "14.2" and texts[1, 7] == "-8.8" and texts[2, 6] == "6.4"
 
 
 def test_error_curves_and_histogram(study):
@@ -58,8 +84,16 @@ def test_error_curves_and_histogram(study):
         plot_error_curves([[1.0]], labels=["a", "b"])
 
 
-def test_workaround_plot(study):
-    fig = plot_workarounds({"paper": study, "again": study})
+def test_workaround_plot_draws_each_studys_success_rate_and_median(study):
+    never = train_many(10, max_sweeps=300, seed=5)  # solves none: no median, a bar of 0
+    fig = plot_workarounds({"paper": study, "short cap": never})
+    rates, medians = fig.axes
+    assert [t.get_text() for t in rates.get_yticklabels()] == ["paper", "short cap"]
+    assert [bar.get_width() for bar in rates.patches] == pytest.approx(
+        [100 * study.success_rate, 0.0])
+    assert [bar.get_width() for bar in medians.patches] == pytest.approx(
+        [study.sweep_quantiles()[1], 0.0])
+    assert list(medians.get_lines()[-1].get_xdata()) == [1425, 1425]  # the paper's median
     assert fig.get_suptitle() and all(ax.get_xlabel() for ax in fig.axes)
     with pytest.raises(ValueError, match="at least one"):
         plot_workarounds({})

@@ -4,7 +4,8 @@ vector is symmetric about its centre. Instructor-only: students write all of thi
 
 The parts, one concern each: dataset (the 64 cases), model (the network, starting weights),
 options (the choices of a run and their checks), reference (the paper's rule by hand), single
-(train_single, one network with torch.optim), batched (train_many, thousands at once), study
+(train_single, one network with torch.optim), batched (train_many, thousands at once) on
+engine (BatchedEngine, all networks as one parameter matrix), study
 (StudyResult and its statistics), analysis (study summaries, failure labels) and plots. The
 paper's numbers, the judging of a network and the network pictures are the student-safe
 labutils.paper1986, labutils.network_facts and labutils.network_plots.
@@ -18,7 +19,7 @@ from labutils.instructor.rhw1986.analysis import (
     classify_failures,
     summarise_solutions,
 )
-from labutils.instructor.rhw1986.batched import BatchedEngine, flush_denormal_is_on, train_many
+from labutils.instructor.rhw1986.batched import flush_denormal_is_on, train_many
 from labutils.instructor.rhw1986.dataset import (
     N_CASES,
     N_INPUTS,
@@ -26,6 +27,7 @@ from labutils.instructor.rhw1986.dataset import (
     is_symmetric,
     symmetry_dataset,
 )
+from labutils.instructor.rhw1986.engine import BatchedEngine
 from labutils.instructor.rhw1986.model import (
     ACTIVATIONS,
     SymmetryNet,

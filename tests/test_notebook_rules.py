@@ -1,7 +1,7 @@
-"""Course-wide notebook rules: stable metadata, linked images, kernels, seeds, and the
-cell-tag rules that keep test machinery out of what students read.
+"""The course's notebooks follow the course's rules: stable metadata, linked images, kernels,
+the cell-tag rules that keep test machinery out of what students read, and the lessons' size.
 
-Tag rules (README, "Testing discipline"):
+Tag rules (docs/contributing.md, "Notebook rules"):
 - nbval and papermill are steered by cell tags only, never by `# NBVAL_...` comment lines:
   `nbval-ignore-output` (output depends on the machine or the data), `volatile-output` (timings:
   stored without output, so nbval never compares it), `parameters` (papermill).
