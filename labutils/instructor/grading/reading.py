@@ -41,15 +41,27 @@ machine)."""
 DATA_PATH_TOKEN = "__LABUTILS_DATA_PATH__"
 """Replaced by the data file's path (as the kernel sees it) just before the run."""
 
-COLLECTION_SOURCE = f"""# Added by the grader (not part of the submission): hands the names
+NO_COLLECTION = "# Added by the grader (not part of the submission): nothing to collect."
+"""The collection cell where the grader collects no data (the last cell is always the grader's)."""
+
+
+def collection_source(collected: tuple[str, ...], collect: str) -> str:
+    """The grader's collection cell: hands the kernel's globals `collected` (those present) to
+    the student-package function `collect` ('module:function'), which makes them plain
+    tensors, and saves those for the grader; the grade is computed outside the kernel."""
+    module, _, function = collect.partition(":")
+    if not module.isascii() or not all(part.isidentifier() for part in
+                                       [*module.split("."), function, *collected]):
+        raise ValueError(f"not a 'module:function' and global names: {collect!r} {collected!r}")
+    return f"""# Added by the grader (not part of the submission): hands the names
 # the checks read to the grader as plain tensors; the grade is computed outside this kernel.
 def _labutils_collect(path):
-    names = ("inputs", "targets", "net", "initial_weights", "errors", "sweeps")
+    names = {tuple(collected)!r}
     if not any(name in globals() for name in names):
         return
     import torch
-    from labutils.checks import submission_data
-    torch.save(submission_data(globals()), path)
+    from {module} import {function}
+    torch.save({function}(globals()), path)
 
 
 _labutils_collect({DATA_PATH_TOKEN})"""
@@ -131,14 +143,18 @@ class Release:
     sha256: str
 
 
-def load_reference_release(path: Path | None = None) -> Release:
-    """`path`, or the release of the installed instructor package (found from its files)."""
+def load_reference_release(path: Path | None = None, source: str = "",
+                           student_copy: str = "") -> Release:
+    """`path`, or the assignment's release in the installed instructor package (its committed
+    `student_copy`, else made from its instructor `source`; both repository-relative)."""
     if path is not None:
         data = Path(path).read_bytes()
         return Release(nbformat.reads(data.decode("utf-8"), as_version=4), str(path),
                        hashlib.sha256(data).hexdigest())
+    if not student_copy:
+        raise ValueError("no release given: name the release notebook or the assignment")
     root = instructor_repository()
-    nb = load_release(root)
+    nb = load_release(root, source, student_copy)
     text = nbformat.writes(nb)
     return Release(nb, f"{root} (installed instructor package)",
                    hashlib.sha256(text.encode("utf-8")).hexdigest())
@@ -252,7 +268,7 @@ def _claims(cell: nbformat.NotebookNode) -> bool:
 def prepare(
     submission: nbformat.NotebookNode,
     release: nbformat.NotebookNode,
-    collection: str = COLLECTION_SOURCE,
+    collection: str = NO_COLLECTION,
 ) -> Prepared:
     """Copy the submission, restore the release's check cells, honour only the release's
     markers, and append the grader's collection cell."""
