@@ -205,7 +205,8 @@ def test_release_writes_and_checks(tmp_path):
     shutil.copy(REPO_ROOT / SOLUTION_SOURCE, root / SOLUTION_SOURCE)
     assert release(root, SOLUTION_SOURCE, STUDENT_COPY, check=True).changed
     assert not (root / STUDENT_COPY).exists(), "--check must not write"
-    assert release(root, SOLUTION_SOURCE, STUDENT_COPY).changed and not release(root, SOLUTION_SOURCE, STUDENT_COPY, check=True).changed
+    paths = (SOLUTION_SOURCE, STUDENT_COPY)
+    assert release(root, *paths).changed and not release(root, *paths, check=True).changed
     assert (root / STUDENT_COPY).read_text() == (REPO_ROOT / STUDENT_COPY).read_text()
     with pytest.raises(FileNotFoundError, match="Instructor source not found"):
         release(tmp_path, SOLUTION_SOURCE, STUDENT_COPY, check=True)
