@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from labutils.instructor.assignment import check_name
+from labutils.instructor.grading.collecting import NO_COLLECTION, collection_source
 from labutils.instructor.grading.comparing import (
     first_difference,
     output_text,
@@ -33,12 +34,10 @@ from labutils.instructor.grading.plugin import (
     RubricLine,
 )
 from labutils.instructor.grading.reading import (
-    NO_COLLECTION,
     InputFile,
     Prepared,
     Release,
     SubmissionError,
-    collection_source,
     load_reference_release,
     prepare,
     read_inputs,
