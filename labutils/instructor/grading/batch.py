@@ -261,8 +261,10 @@ def grade_all(
         if not unsafe_no_sandbox:
             check_available()
             if any(i.data is not None for i in inputs):
+                shared = assignment.shared_data() if assignment is not None and \
+                    assignment.shared_data is not None else {}
                 sandbox = Sandbox(student_package(), limits=limits or Limits(
-                    cpu_seconds=max(total_timeout + 5, 10)))
+                    cpu_seconds=max(total_timeout + 5, 10)), shared=shared)
                 hide_submissions(sandbox, hidden_inputs(inputs))
         return _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
                              unsafe_no_sandbox, assignment)

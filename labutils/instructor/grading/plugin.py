@@ -202,6 +202,10 @@ class Assignment:
     """The tensors the grader accepts from the collection file (keys or glob patterns)."""
     rubric: Rubric
     judge: Judge
+    shared_data: Callable[[], dict[str, Path]] | None = None
+    """Data the notebook needs (e.g. a data set): {environment variable: folder on the grader's
+    machine}, each folder shown read-only at its own path in the sandbox, named to the kernel
+    by its variable. Called once per batch (the folders depend on the machine)."""
 
     def check(self) -> None:
         """Raise AssignmentError when the declaration cannot work with the core."""
