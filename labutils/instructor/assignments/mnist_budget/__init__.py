@@ -37,7 +37,7 @@ def shared_data() -> dict[str, Path]:
     return {MIRROR_ENV: Path(mirror).expanduser() if mirror else data_dir(create=True)}
 
 
-def judge(data: dict[str, torch.Tensor], problems: list[str]) -> Judgement:
+def judgement(data: dict[str, torch.Tensor], problems: list[str]) -> Judgement:
     """The budget judgement: data, budget, accuracy; parameters and accuracy as information."""
     verdict = judge_data(data, problems)
     parameters = "?" if verdict.parameters is None else f"{verdict.parameters}"
@@ -65,6 +65,6 @@ ASSIGNMENT = Assignment(
     collect=COLLECT_FUNCTION,
     entries=ENTRIES,
     rubric=load_rubric(Path(__file__).with_name("rubric.toml")),
-    judge=judge,
+    judge=judgement,
     shared_data=shared_data,
 )
