@@ -78,3 +78,25 @@ def test_within_and_over_the_budget_in_one_sandboxed_batch(tmp_path, monkeypatch
     assert "manual -/4 (report -/4)" in printed[1] and "diagnosis" in printed[1]
     assert over.row()["points_budget"] == "0" and over.row()["layers"] == "784-40-10"
     assert within.judgement.diagnosis == "" and within.words == 0
+
+
+def test_forged_collection_files_are_refused_by_the_declared_entries():
+    """What the core's loader refuses by the plug-in's declaration, before its judge runs."""
+    import io
+
+    from labutils.instructor.grading.loading import load_data
+
+    forged = {"layer_sizes": torch.tensor([784] + [16] * 12 + [10]),  # 14 entries (at most 12)
+              "model/1.weight": torch.zeros(5000, 784),  # wider than any layer judged
+              "model/1.bias": torch.zeros(16, dtype=torch.float64),
+              "evil": torch.zeros(1)}
+    buffer = io.BytesIO()
+    torch.save(forged, buffer)
+    data, problems = load_data(buffer.getvalue(), spec=MNIST_BUDGET.entries)
+    assert data == {} and problems == [
+        "layer_sizes: shape (14,), expected (n,)", "model/1.weight: shape (5000, 784), "
+        "expected (n, n)", "model/1.bias: dtype torch.float64, expected torch.float32",
+        "unexpected entry 'evil' ignored"]
+    judgement = MNIST_BUDGET.judge(data, problems)
+    assert judgement.scores == {"data": 0, "budget": 0, "accuracy": 0}
+    assert judgement.diagnosis.startswith("not judged: layer_sizes: shape (14,)")

@@ -52,7 +52,7 @@ def judgement(data: dict[str, torch.Tensor], problems: list[str]) -> Judgement:
         columns={"layers": layers, "findings": "; ".join(verdict.findings)},
         summary={"layers": layers, "accuracy": accuracy},
         problems=verdict.problems,
-        diagnosis="" if verdict.solved else verdict.diagnosis,
+        diagnosis=verdict.diagnosis,
     )
 
 
