@@ -146,3 +146,21 @@ def test_no_grader_core_module_imports_an_assignment():
             found += [f"{path.name}: {n}" for n in names if n.startswith(ASSIGNMENT_MODULES)]
     assert found == []
     assert len(core_modules()) >= 10
+
+
+def test_grade_picks_the_assignment_named_else_by_the_releases_check_cells(tmp_path):
+    from nbformat import write
+    from nbformat.v4 import new_notebook
+
+    from labutils.instructor.assignment import load_release
+    from labutils.instructor.grading.command import pick_assignment
+
+    assert pick_assignment("mnist_budget", None)[0].name == "mnist_budget"
+    assert pick_assignment(None, None) == (load_assignment("rhw1986"), "the default")
+    for name in assignment_names():
+        assignment = load_assignment(name)
+        release = tmp_path / f"{name}.ipynb"
+        write(load_release(REPO_ROOT, assignment.source, assignment.student_copy), release)
+        assert pick_assignment(None, release)[0].name == name
+    write(new_notebook(), tmp_path / "other.ipynb")
+    assert pick_assignment(None, tmp_path / "other.ipynb")[1] == "the default"
