@@ -35,12 +35,18 @@ def _notebook(cells: list[str]) -> nbformat.NotebookNode:
     return nb
 
 
+def _replay(grade) -> str:
+    """The 1986 judge's replay verdict of one grade."""
+    return grade.judgement.columns.get("replay", "")
+
+
 def _grade(paths: list[Path], unsafe: bool, jobs: int = 1, total: int = 600) -> tuple[float, list]:
-    from labutils.instructor.grading import grade_all
+    from labutils.instructor.grading import grade_all, load_assignment
 
     start = time.perf_counter()
     grades = grade_all(paths, RELEASE, cell_timeout=300, total_timeout=total,
-                       echo=lambda text: None, jobs=jobs, unsafe_no_sandbox=unsafe)
+                       echo=lambda text: None, jobs=jobs, unsafe_no_sandbox=unsafe,
+                       assignment=load_assignment("rhw1986"))
     return time.perf_counter() - start, grades
 
 
@@ -61,11 +67,12 @@ def run(repeats: int = 3, quick: bool = False) -> tuple[list[Row], dict]:
         for _ in range(repeats):  # alternate, so both see the same load
             seconds, grades = _grade([correct], unsafe=True)
             plain.append(seconds)
-            assert grades[0].replay == "matches", grades[0].replay
+            assert _replay(grades[0]) == "matches", _replay(grades[0])
             seconds, grades = _grade([correct], unsafe=False)
             boxed.append(seconds)
-            assert grades[0].replay == "matches", (grades[0].replay, grades[0].problem,
-                                                   grades[0].errors, grades[0].data_problems)
+            assert _replay(grades[0]) == "matches", (_replay(grades[0]), grades[0].problem,
+                                                     grades[0].errors,
+                                                     grades[0].judgement.problems)
         many_s, grades = _grade([many], unsafe=False)
         assert grades[0].runs_clean and grades[0].cells == 3001, grades[0].problem
         jobs1_s = jobs2_s = float("nan")
@@ -77,7 +84,7 @@ def run(repeats: int = 3, quick: bool = False) -> tuple[list[Row], dict]:
         if copies:
             jobs1_s, _ = _grade(copies, unsafe=False, jobs=1)
             jobs2_s, grades = _grade(copies, unsafe=False, jobs=2)
-            assert all(g.replay == "matches" for g in grades)
+            assert all(_replay(g) == "matches" for g in grades)
     plain_s, boxed_s = statistics.median(plain), statistics.median(boxed)
     facts = {
         "wheel_s": wheel_s, "plain_s": plain_s, "boxed_s": boxed_s, "plain": plain,

@@ -1,7 +1,10 @@
-"""Generate the student assignment from the one instructor source (`python -m labutils release`).
+"""Generate each student assignment from its one instructor source
+(`python -m labutils.instructor assignment`).
 
-The instructor source `notebooks/instructor/05_assignment_solution.ipynb` holds the worked solution
-between markers; the release turns it into `notebooks/05_assignment.ipynb`:
+An assignment's instructor source (its plug-in names it: `Assignment.source`, e.g.
+`notebooks/instructor/05_assignment_solution.ipynb`) holds the worked solution between markers;
+the release turns it into the student copy (`Assignment.student_copy`, e.g.
+`notebooks/05_assignment.ipynb`):
 
 - in code cells, each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes
   `# YOUR CODE HERE` + `raise NotImplementedError()` (at the region's indentation), and each
@@ -30,12 +33,6 @@ import nbformat
 
 from labutils.instructor.course.badges import CourseRepository, apply_badges, read_course_repository
 from labutils.paths import repo_root
-
-SOLUTION_SOURCE = "notebooks/instructor/05_assignment_solution.ipynb"
-"""The instructor source, relative to the repository root."""
-
-STUDENT_COPY = "notebooks/05_assignment.ipynb"
-"""The generated student notebook, relative to the repository root."""
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 BEGIN_OPTIONAL = "### BEGIN OPTIONAL SOLUTION"
@@ -153,7 +150,7 @@ def release_cell(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNo
 
 def release_notebook(
     solution: nbformat.NotebookNode,
-    relpath: str = STUDENT_COPY,
+    relpath: str,
     repo: CourseRepository | None = None,
 ) -> nbformat.NotebookNode:
     """The student notebook made from the instructor notebook `solution` (which is not changed).
@@ -184,25 +181,26 @@ def release_notebook(
     return student
 
 
-def release_text(root: Path | None = None) -> str:
-    """The student notebook, as the exact text `release` writes, built from the source in `root`."""
+def release_text(root: Path | None, source: str, student_copy: str) -> str:
+    """The student copy `student_copy`, as the exact text `release` writes, built from the
+    instructor source `source` (both relative to the repository `root`)."""
     root = _root(root)
-    source = root / SOLUTION_SOURCE
-    if not source.is_file():
-        raise FileNotFoundError(f"Instructor source not found: {source}")
-    solution = nbformat.read(source, as_version=4)
+    path = root / source
+    if not path.is_file():
+        raise FileNotFoundError(f"Instructor source not found: {path}")
+    solution = nbformat.read(path, as_version=4)
     repo = read_course_repository(root / "pyproject.toml")
-    text = nbformat.writes(release_notebook(solution, STUDENT_COPY, repo))
+    text = nbformat.writes(release_notebook(solution, student_copy, repo))
     return text if text.endswith("\n") else text + "\n"  # as nbformat.write ends a file
 
 
-def load_release(root: Path | None = None) -> nbformat.NotebookNode:
+def load_release(root: Path | None, source: str, student_copy: str) -> nbformat.NotebookNode:
     """The release submissions are compared with: the committed student copy, else a fresh one."""
     root = _root(root)
-    committed = root / STUDENT_COPY
+    committed = root / student_copy
     if committed.is_file():
         return nbformat.read(committed, as_version=4)
-    return nbformat.reads(release_text(root), as_version=4)
+    return nbformat.reads(release_text(root, source, student_copy), as_version=4)
 
 
 def check_cells(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
@@ -306,11 +304,12 @@ class ReleaseResult:
     changed: bool
 
 
-def release(root: Path | None = None, check: bool = False) -> ReleaseResult:
+def release(root: Path | None, source: str, student_copy: str,
+            check: bool = False) -> ReleaseResult:
     """Write the student copy from the instructor source; with `check`, only compare."""
     root = _root(root)
-    target = root / STUDENT_COPY
-    text = release_text(root)
+    target = root / student_copy
+    text = release_text(root, source, student_copy)
     current = target.read_text(encoding="utf-8") if target.is_file() else None
     changed = current != text
     if changed and not check:
@@ -319,18 +318,26 @@ def release(root: Path | None = None, check: bool = False) -> ReleaseResult:
 
 
 def release_main(args) -> int:
-    """`python -m labutils release [--check]`: 0 when the student copy is (now) up to date."""
-    result = release(check=bool(getattr(args, "check", False)))
-    name = STUDENT_COPY
-    if getattr(args, "check", False):
-        if result.changed:
-            print(f"{name} is stale: it differs from a fresh release of {SOLUTION_SOURCE}. "
-                  "Run `make release` (python -m labutils release) and commit it.")
-            return 1
-        print(f"{name} is up to date with {SOLUTION_SOURCE}.")
-        return 0
-    print(f"wrote {name}" if result.changed else f"{name} already up to date")
-    return 0
+    """`python -m labutils.instructor assignment [--check]`: every assignment's student copy
+    (or only `args.assignment`'s); 0 when each is (now) up to date."""
+    from labutils.instructor.grading.plugin import all_assignments, load_assignment
+
+    only = getattr(args, "assignment", None)
+    check = bool(getattr(args, "check", False))
+    stale = 0
+    for assignment in [load_assignment(only)] if only else all_assignments():
+        source, name = assignment.source, assignment.student_copy
+        result = release(None, source, name, check=check)
+        if check and result.changed:
+            print(f"{name} is stale: it differs from a fresh release of {source}. "
+                  "Run `make assignment` (python -m labutils.instructor assignment) and "
+                  "commit it.")
+            stale += 1
+        elif check:
+            print(f"{name} is up to date with {source}.")
+        else:
+            print(f"wrote {name}" if result.changed else f"{name} already up to date")
+    return 1 if stale else 0
 
 
 def _root(root: Path | None) -> Path:

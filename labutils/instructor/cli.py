@@ -1,7 +1,8 @@
 """The instructor's command line: `python -m labutils.instructor COMMAND`.
 
 - `release --to DIR [--with-report]`: build the student repository (what students receive);
-- `assignment [--check]`: regenerate the committed student copy notebooks/05_assignment.ipynb;
+- `assignment [--check] [--assignment NAME]`: regenerate each assignment's committed student
+  copy (e.g. notebooks/05_assignment.ipynb) from its instructor source;
 - `grade SUBMISSIONS...`: grade submitted assignment notebooks;
 - `badges [--check]`: rewrite every notebook's Colab badge and setup cell from pyproject.toml;
 - `images [--folder DIR]`: redraw images/ and embed the pictures in the notebooks.
@@ -84,8 +85,11 @@ def build_parser(with_grader: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=_release)
 
     p = sub.add_parser("assignment",
-                       help="regenerate notebooks/05_assignment.ipynb from the instructor source")
-    p.add_argument("--check", action="store_true", help="fail if the committed copy is stale")
+                       help="regenerate each assignment's student copy from its instructor "
+                            "source")
+    p.add_argument("--check", action="store_true", help="fail if a committed copy is stale")
+    p.add_argument("--assignment", default=None, metavar="NAME",
+                   help="only this assignment (default: every one)")
     p.set_defaults(func=_assignment)
 
     p = sub.add_parser("grade", help="grade submitted assignment notebooks")

@@ -23,8 +23,6 @@ from labutils.instructor.assignment import (
     CODE_PLACEHOLDER,
     KEPT_TAGS,
     OPTIONAL_PLACEHOLDER,
-    SOLUTION_SOURCE,
-    STUDENT_COPY,
     ReleaseError,
     cells_needing_solutions,
     check_cells,
@@ -36,7 +34,11 @@ from labutils.instructor.assignment import (
 )
 from labutils.instructor.course.badges import CourseRepository
 from labutils.instructor.release_texts import student_makefile
+from labutils.instructor.grading.plugin import load_assignment
 from labutils.paper1986 import PAPER_DOI, PAPER_URL
+
+RHW1986 = load_assignment("rhw1986")
+SOLUTION_SOURCE, STUDENT_COPY = RHW1986.source, RHW1986.student_copy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REPO = CourseRepository("https://github.com/owner/course", "main")
@@ -148,7 +150,7 @@ def _without_hints(markdown: str) -> str:
 
 def test_committed_student_copy_is_what_release_produces():
     committed = (REPO_ROOT / STUDENT_COPY).read_text(encoding="utf-8")
-    assert committed == release_text(REPO_ROOT), (
+    assert committed == release_text(REPO_ROOT, SOLUTION_SOURCE, STUDENT_COPY), (
         f"{STUDENT_COPY} is stale: regenerate it (make assignment) and commit it")
 
 
@@ -214,12 +216,13 @@ def test_release_writes_and_checks(tmp_path):
     (root / "notebooks" / "instructor").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copy(REPO_ROOT / SOLUTION_SOURCE, root / SOLUTION_SOURCE)
-    assert release(root, check=True).changed
+    assert release(root, SOLUTION_SOURCE, STUDENT_COPY, check=True).changed
     assert not (root / STUDENT_COPY).exists(), "--check must not write"
-    assert release(root).changed and not release(root, check=True).changed
+    paths = (SOLUTION_SOURCE, STUDENT_COPY)
+    assert release(root, *paths).changed and not release(root, *paths, check=True).changed
     assert (root / STUDENT_COPY).read_text() == (REPO_ROOT / STUDENT_COPY).read_text()
     with pytest.raises(FileNotFoundError, match="Instructor source not found"):
-        release(tmp_path, check=True)
+        release(tmp_path, SOLUTION_SOURCE, STUDENT_COPY, check=True)
 
 
 # -- both notebooks executed ------------------------------------------------------------------

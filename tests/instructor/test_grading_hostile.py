@@ -39,10 +39,13 @@ from hostile_cases import (
 )
 
 from labutils.instructor.grading import batch, grade_all, write_csv
-from labutils.instructor.grading.reporting import POINTS
+from labutils.instructor.grading.plugin import load_assignment
 from labutils.instructor.grading.sandbox import sandbox_problem, student_package
 
 NO_BWRAP = sandbox_problem()
+RHW1986 = load_assignment("rhw1986")
+"""The hostile cases hand over the 1986 data: they are judged and scored as that assignment."""
+POINTS = {line.name: line.points for line in RHW1986.rubric.of_kind("auto")}
 GRADER_SLACK = 15
 """Seconds a submission's grading may take past the total timeout (killing, judging)."""
 
@@ -122,7 +125,7 @@ def hostile(monkeypatch_module, tmp_path_factory):
         printed = io.StringIO()
         grades = grade_all([home / "subs" / name for name in cases], RELEASE, CELL_TIMEOUT,
                            TOTAL_TIMEOUT, echo=lambda text: print(text, file=printed),
-                           jobs=JOBS, limits=LIMITS)
+                           jobs=JOBS, limits=LIMITS, assignment=RHW1986)
         uids = {g.uid for g in grades if g.uid is not None}
         left = survivors(token, grader_temp, uids)
         time.sleep(1.5)  # a detached writer that survived would write by now
@@ -144,6 +147,11 @@ def hostile(monkeypatch_module, tmp_path_factory):
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
+
+
+def judged(grade, column: str) -> str:
+    """A column of the 1986 judgement (replay, sweeps, findings)."""
+    return grade.judgement.columns.get(column, "")
 
 
 def no_leak(grade) -> None:
@@ -184,54 +192,56 @@ def test_every_case_gets_a_row_in_order_and_no_attack_leaked(hostile):
 def test_correct_training_is_replayed_and_earns_its_points(hostile):
     g = hostile["grades"]["correct_training.ipynb"]
     assert g.runs_clean and not g.differ, g
-    assert g.replay == "matches" and g.sweeps == "200"
+    assert judged(g, "replay") == "matches" and judged(g, "sweeps") == "200"
     assert g.points["replay"] == POINTS["replay"] and g.points["data"] == POINTS["data"]
-    assert g.facts["solves"] == "no"  # 200 sweeps do not solve it, and nobody says otherwise
+    assert g.judgement.info["solves"] == "no"  # 200 sweeps do not solve it; nobody says otherwise
 
 
 def test_a_different_rule_does_not_replay(hostile):
     g = hostile["grades"]["wrong_rule_mean.ipynb"]
-    assert g.replay.startswith("differs: error at sweep 0 ")  # it recorded the mean
+    assert judged(g, "replay").startswith("differs: error at sweep 0 ")  # it recorded the mean
     assert g.points["replay"] == 0 and g.points["data"] == POINTS["data"]
 
 
 def test_paper_weights_with_typed_sweeps_show_up_as_such(hostile):
     g = hostile["grades"]["paper_weights_typed_sweeps.ipynb"]
-    assert "final weights are the paper's Figure 1 weights" in g.findings
-    assert g.replay.startswith("differs") and g.sweeps == "1425"
-    assert g.facts["solves"] == "yes"  # the paper's weights do solve it...
-    assert g.points["solves"] == 0 and g.points["replay"] == 0  # ...but earn nothing here
+    assert "final weights are the paper's Figure 1 weights" in judged(g, "findings")
+    assert judged(g, "replay").startswith("differs") and judged(g, "sweeps") == "1425"
+    assert g.judgement.info["solves"] == "yes"  # the paper's weights do solve it...
+    assert "solves" not in g.points and g.points["replay"] == 0  # ...information only
 
 
 def test_patched_check_functions_forge_feedback_but_not_points(hostile):
     g = hostile["grades"]["patched_checks.ipynb"]
     assert g.feedback == {"answer": "FAIL"}  # the restored check cell still says FAIL
-    assert "final weights are the paper's Figure 1 weights" in g.findings
-    assert g.replay.startswith("differs") and g.total <= POINTS["runs"] + POINTS["reproduced"]
+    assert "final weights are the paper's Figure 1 weights" in judged(g, "findings")
+    assert judged(g, "replay").startswith("differs")
+    assert g.total <= POINTS["runs"] + POINTS["reproduced"]
 
 
 def test_input_transformer_rewrites_later_cells_but_not_the_grade(hostile):
     g = hostile["grades"]["input_transformer.ipynb"]
     assert g.feedback == {"answer": "PASS"}  # the forged print, as feedback only
-    assert g.replay.startswith("not done") and "no data" in " ".join(g.data_problems)
+    assert judged(g, "replay").startswith("not done")
+    assert "no data" in " ".join(g.judgement.problems)
     assert g.points["replay"] == 0 and g.total <= POINTS["runs"] + POINTS["reproduced"]
 
 
 def test_forged_pickle_is_refused_and_never_executed(hostile):
     g = hostile["grades"]["forged_pickle.ipynb"]
-    assert any("weights_only" in p for p in g.data_problems), g.data_problems
+    assert any("weights_only" in p for p in g.judgement.problems), g.judgement.problems
     assert not (hostile["decoy"] / "pwned-by-pickle").exists()
-    assert g.replay.startswith("not done")
+    assert judged(g, "replay").startswith("not done")
 
 
 def test_forged_shapes_and_types_are_each_rejected(hostile):
     g = hostile["grades"]["forged_shapes.ipynb"]
-    problems = " | ".join(g.data_problems)
+    problems = " | ".join(g.judgement.problems)
     for expected in ("inputs: shape (3,)", "sweeps: dtype torch.float32",
                      "final/hidden.weight: dtype torch.float32", "errors: not finite",
                      "unexpected entry 'evil'"):
         assert expected in problems
-    assert g.replay.startswith("not done") and g.total <= 2
+    assert judged(g, "replay").startswith("not done") and g.total <= 2
 
 
 # -- isolation -------------------------------------------------------------------------------
@@ -250,7 +260,7 @@ def test_isolation_attacks_fail_inside_a_run_that_otherwise_completes(hostile, n
 def test_classmate_graded_after_the_attack_is_unharmed(hostile):
     order = hostile["order"]
     assert order.index("rewrite_classmate.ipynb") < order.index("correct_training.ipynb")
-    assert hostile["grades"]["correct_training.ipynb"].replay == "matches"
+    assert judged(hostile["grades"]["correct_training.ipynb"], "replay") == "matches"
 
 
 def test_killing_everything_only_kills_its_own_sandbox(hostile):
@@ -298,7 +308,7 @@ def test_display_updates_count_against_the_output_caps(hostile):
 def test_comm_messages_do_not_stop_the_worker(hostile):
     g = hostile["grades"]["comm_messages.ipynb"]
     assert g.status == "graded" and g.runs_clean and not g.problem, (g.problem, g.errors)
-    assert g.replay.startswith("not done") and g.feedback == {"answer": "PASS"}
+    assert judged(g, "replay").startswith("not done") and g.feedback == {"answer": "PASS"}
 
 
 def test_three_thousand_cells_are_graded(hostile):

@@ -5,12 +5,20 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+from functools import partial
 
 import pytest
 import torch
 
 from labutils.instructor.grading import loading
-from labutils.instructor.grading.loading import MAX_INFLATED_BYTES, MAX_PROBLEMS, load_data
+from labutils.instructor.grading.loading import MAX_INFLATED_BYTES, MAX_PROBLEMS
+from labutils.instructor.grading.plugin import Entry
+
+SPEC = {"inputs": Entry("float64", (64, 6)), "sweeps": Entry("int64", ()),
+        "errors": Entry("float64", (None,), longest=200_000),
+        "initial/*": Entry("float64", (2, 6))}
+"""What these tests declare as collected (an assignment declares its own)."""
+load_data = partial(loading.load_data, spec=SPEC)
 
 
 def saved(data, **options) -> bytes:
@@ -99,11 +107,38 @@ def test_nested_and_non_strided_tensors_are_refused_and_the_rest_loads(value, ki
 
 
 def test_judging_a_nested_tensor_reports_it_instead_of_crashing():
-    from labutils.instructor.grading.replay import judge
+    from labutils.instructor.assignments.rhw1986 import ASSIGNMENT
 
     nested = torch.nested.nested_tensor([torch.zeros(6, dtype=torch.float64)] * 2)
-    verdict = judge(saved({"final/hidden.weight": nested, **GOOD}))
-    assert "final/hidden.weight: not a plain tensor (nested)" in verdict.problems
+    data, problems = loading.load_data(saved({"final/hidden.weight": nested, **GOOD}),
+                                       spec=ASSIGNMENT.entries)
+    judgement = ASSIGNMENT.judge(data, problems)
+    assert "final/hidden.weight: not a plain tensor (nested)" in judgement.problems
+
+
+def test_load_data_refuses_objects_and_bad_entries():
+    assert load_data(None, "the collection cell wrote no data") == (
+        {}, ["the collection cell wrote no data"])
+    assert "weights_only" in load_data(saved({"x": Entry()}))[1][0]
+    assert load_data(b"garbage")[1][0].startswith("data rejected")
+    data, problems = load_data(saved({"sweeps": torch.tensor(3), "errors": [1.0],
+                                      "inputs": torch.zeros(64, 6, dtype=torch.float64),
+                                      7: torch.zeros(1)}))
+    assert set(data) == {"sweeps", "inputs"}
+    assert problems == ["errors: not a plain tensor", "unexpected entry '7' ignored"]
+
+
+def test_entries_are_checked_against_the_declared_dtype_and_shape():
+    data, problems = load_data(saved({
+        "sweeps": torch.tensor(3.0), "inputs": torch.zeros(64, 5, dtype=torch.float64),
+        "errors": torch.zeros(200_001, dtype=torch.float64),
+        "initial/hidden.weight": torch.zeros(2, 6, dtype=torch.float64),
+        "initial/other": torch.zeros(2, 6, dtype=torch.float32)}))
+    assert set(data) == {"initial/hidden.weight"}  # matched by the pattern 'initial/*'
+    assert problems == ["sweeps: dtype torch.float32, expected torch.int64",
+                        "inputs: shape (64, 5), expected (64, 6)",
+                        "errors: shape (200001,), expected (n,)",
+                        "initial/other: dtype torch.float32, expected torch.float64"]
 
 
 def test_each_entry_is_checked_in_its_own_try(monkeypatch):

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_output
+from test_grading import RELEASE
 
 from labutils.instructor.grading.reading import (
     InputFile,
@@ -128,3 +129,34 @@ def test_a_duplicated_id_earns_no_marker():
     nb.cells.insert(timing + 1, answer_printing(1425, release.cells[timing].get("id")))
     ignored = prepare(nb, release).ignored
     assert timing not in ignored and timing + 1 not in ignored
+
+
+# -- markers, on the tiny release of test_grading.py -------------------------------------------
+
+
+def test_markers_count_only_where_the_release_cell_has_them():
+    release = nbformat.from_dict(json.loads(json.dumps(RELEASE)))
+    release.cells.insert(1, new_code_cell("# NBVAL_IGNORE_OUTPUT\nprint(1)"))
+    release.cells.insert(2, new_code_cell("print(2)", metadata={"tags": ["skip-execution"]}))
+    nb = nbformat.from_dict(json.loads(json.dumps(release)))
+    nb.cells.append(new_code_cell("# NBVAL_SKIP\nraise ValueError()",
+                                  metadata={"tags": ["skip-execution"]}))
+    prepared = prepare(nb, release)
+    assert 1 in prepared.ignored and prepared.skipped == [2]  # (and the Colab setup cell)
+    assert prepared.not_honoured == [f"cell {len(nb.cells)}"]
+    assert "raise ValueError" in prepared.nb.cells[len(nb.cells) - 1].source  # it runs
+    assert all("tags" not in cell.metadata for cell in prepared.nb.cells)
+
+
+def test_an_answer_in_a_release_cell_marked_ignore_keeps_only_that_marker_by_cell_id():
+    release = nbformat.from_dict(json.loads(json.dumps(RELEASE)))
+    placeholder = new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()",
+                                metadata={"tags": ["nbval-ignore-output", "skip-execution"]})
+    release.cells.insert(1, placeholder)
+    nb = nbformat.from_dict(json.loads(json.dumps(release)))
+    nb.cells[1].source = "print(f'took {time.time() - start:.0f} s')"  # the student's answer
+    nb.cells.insert(2, new_code_cell("print(3)", metadata={"tags": ["nbval-ignore-output"]}))
+    prepared = prepare(nb, release)
+    assert 1 in prepared.ignored and 1 not in prepared.skipped  # ignored, never skipped
+    assert 2 not in prepared.ignored and prepared.not_honoured == ["cell 3"]  # another id
+    assert "took" in prepared.nb.cells[1].source  # the student's code runs

@@ -25,7 +25,8 @@ UNSAFE = ["\x00", "\t", "\n", "\r", "\x0b", "\x0c", "\x1b", "\x1c", "\x7f", "\x8
 
 KEYS = {"sha256", "sandbox", "total", "runs top to bottom", "stopped", "errors",
         "outputs reproduced", "ignored (release)", "skipped (release)", "check cells",
-        "self-checks (feedback)", "replay", "final network", "report", "note", "status"}
+        "self-checks (feedback)", "replay", "sweeps", "finding", "information", "diagnosis",
+        "data", "report", "note", "status"}
 """The keys format_grade prints (a forged row would show another)."""
 
 WORKER_TAIL = ("grading worker failed (exit 1): Traceback | \x1b[2J\x1b]0;title\x07"

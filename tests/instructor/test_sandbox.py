@@ -194,3 +194,38 @@ def test_no_grader_path_or_variable_anywhere(inventory):
     text = json.dumps(found).replace(str(VENV), "<venv>").replace(str(PYTHON), "<python>")
     leaks = [p for p in [*inventory["secret"], "LABUTILS_TEST_SECRET"] if p in text]
     assert not leaks, f"{leaks} appear in\n{shown(inventory)}"
+
+
+# -- an assignment's shared data (plugin.Assignment.shared_data) ------------------------------
+
+
+@pytest.mark.skipif(bool(NO_BWRAP), reason=NO_BWRAP)
+def test_shared_data_is_read_only_at_its_own_path_and_named_by_its_variable(tmp_path):
+    import subprocess
+
+    from labutils.instructor.grading.sandbox import Sandbox
+
+    data, box, package = tmp_path / "data", tmp_path / "box", tmp_path / "package"
+    for folder in (data, box, package):
+        folder.mkdir()
+    (data / "set.txt").write_text("the data set\n")
+    (tmp_path / "beside.txt").write_text("not shared\n")
+    sandbox = Sandbox(package, shared={"COURSE_DATA": data})
+    script = ('cat "$COURSE_DATA/set.txt"; touch "$COURSE_DATA/new" 2>/dev/null || echo ro; '
+              f'ls {tmp_path}')
+    done = subprocess.run(sandbox.command(box, ["/bin/sh", "-c", script]),
+                          env=sandbox.environment(), capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["the", "data", "set", "ro", "data"], done.stderr
+    assert sandbox.environment()["COURSE_DATA"] == str(data.resolve())
+
+
+def test_shared_data_never_shows_the_instructor_side_or_replaces_the_environment(tmp_path):
+    from labutils.instructor.grading.sandbox import Sandbox
+
+    for name, folder, reason in [
+            ("COURSE_DATA", instructor_repository(), "holds the instructor package"),
+            ("COURSE_DATA", instructor_repository().parent, "holds the instructor package"),
+            ("PYTHONPATH", tmp_path, "set by the sandbox itself"),
+            ("COURSE_DATA", tmp_path / "missing", "not a folder")]:
+        with pytest.raises(ValueError, match=reason):
+            Sandbox(tmp_path, shared={name: folder})

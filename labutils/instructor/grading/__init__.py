@@ -1,4 +1,8 @@
-"""The grader: `python -m labutils.instructor grade SUB.ipynb ... [--out CSV]`.
+"""The grader: `python -m labutils.instructor grade [--assignment NAME] SUB.ipynb ... [--out CSV]`.
+
+The core (this package) imports no assignment: each assignment is a plug-in, a package under
+labutils/instructor/assignments/ declaring what it collects, its judge and its rubric
+(plugin.Assignment, found by name with plugin.load_assignment).
 
 For each submission, after every input was read and hashed:
 1. reading: the notebook is parsed (unreadable files get a row saying why), its check cells are
@@ -6,9 +10,11 @@ For each submission, after every input was read and hashed:
    grader's collection cell is appended;
 2. executing: it runs in a fresh kernel inside a bubblewrap sandbox (sandbox.py), driven by a
    worker outside it, with per-cell and total timeouts;
-3. replay: the collection cell's plain tensors are judged here: the training is replayed from the
-   initial weights with the paper's rule, the final network judged with labutils.network_facts;
-4. comparing/reporting: stored outputs vs the re-run, points per check, the table and the CSV.
+3. loading: the collection cell's plain tensors are loaded and checked against the assignment's
+   declared entries (dtype, shape), then judged by the assignment's judge in this process;
+4. comparing/reporting: stored outputs vs the re-run, points per rubric line (the core scores
+   "runs" and "reproduced", the judge the other automatic lines; manual lines are left to the
+   instructor), the table and the CSV.
 One broken submission never stops the batch.
 """
 
@@ -25,8 +31,9 @@ _EXPORTS = {
     "InputFile": "reading", "Release": "reading", "SubmissionError": "reading",
     "load_reference_release": "reading", "prepare": "reading", "read_inputs": "reading",
     "read_submission": "reading",
-    "Verdict": "replay", "judge": "replay",
-    "POINTS": "reporting", "Grade": "reporting", "format_grade": "reporting",
+    "Assignment": "plugin", "Entry": "plugin", "Judgement": "plugin", "Rubric": "plugin",
+    "RubricLine": "plugin", "load_assignment": "plugin", "load_rubric": "plugin",
+    "Grade": "reporting", "format_grade": "reporting",
     "summary_table": "reporting", "write_csv": "reporting",
     "Limits": "sandbox", "Sandbox": "sandbox", "SandboxUnavailable": "sandbox",
 }

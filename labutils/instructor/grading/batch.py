@@ -1,5 +1,6 @@
 """Grading a batch: read and hash every input, build the student package once, then run each
-submission in its own sandbox (`jobs` at a time) and judge what it handed over."""
+submission in its own sandbox (`jobs` at a time) and judge what it handed over (the assignment's
+judge, plugin.Assignment), scoring by the assignment's rubric."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from labutils.instructor.assignment import check_name
+from labutils.instructor.grading.collecting import NO_COLLECTION, collection_source
 from labutils.instructor.grading.comparing import (
     first_difference,
     output_text,
@@ -23,8 +25,15 @@ from labutils.instructor.grading.comparing import (
     same_output,
 )
 from labutils.instructor.grading.executing import execute
+from labutils.instructor.grading.loading import load_data
+from labutils.instructor.grading.plugin import (
+    CORE_LINES,
+    Assignment,
+    Judgement,
+    Rubric,
+    RubricLine,
+)
 from labutils.instructor.grading.reading import (
-    COLLECTION_SOURCE,
     InputFile,
     Prepared,
     Release,
@@ -34,8 +43,7 @@ from labutils.instructor.grading.reading import (
     read_inputs,
     read_submission,
 )
-from labutils.instructor.grading.replay import judge
-from labutils.instructor.grading.reporting import POINTS, UNSAFE, Grade, format_grade
+from labutils.instructor.grading.reporting import UNSAFE, Grade, format_grade
 from labutils.instructor.grading.sandbox import (
     Limits,
     Sandbox,
@@ -49,6 +57,14 @@ from labutils.instructor.grading.sandbox import (
 CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
 """How a self-check reports: `PASS name: ...` or `FAIL name: ...` (feedback only)."""
 
+CORE_RUBRIC = Rubric((
+    RubricLine("runs", 1, "auto", "executes top to bottom in the grader's sandbox without "
+               "error or timeout"),
+    RubricLine("reproduced", 1, "auto", "every code cell stored run, and its outputs are "
+               "what the grader's run prints"),
+), "the grader core's own lines (no assignment given)")
+"""The rubric without an assignment: only what the core judges itself (CORE_LINES)."""
+
 
 def grade_submission(
     source: InputFile,
@@ -57,16 +73,18 @@ def grade_submission(
     cell_timeout: int = 120,
     total_timeout: int = 900,
     slot: int = 0,
-    collection: str = COLLECTION_SOURCE,
+    assignment: Assignment | None = None,
     unsafe: bool = False,
 ) -> Grade:
     """Grade one submission (already read) against `release`; never raises for a bad one.
 
-    `sandbox` None runs it unsandboxed, which only `unsafe` allows."""
+    `assignment` says what to collect, how to judge it and the rubric (None: only the core's
+    lines, nothing collected). `sandbox` None runs it unsandboxed, which only `unsafe` allows."""
     if sandbox is None and not unsafe and source.data is not None:
         raise ValueError("no sandbox given: pass unsafe=True to run a submission without one")
     grade = Grade(source.path, sha256=source.sha256,
-                  sandbox=UNSAFE if sandbox is None and unsafe else "bwrap")
+                  sandbox=UNSAFE if sandbox is None and unsafe else "bwrap",
+                  rubric=assignment.rubric if assignment is not None else CORE_RUBRIC)
     if sandbox is not None and os.geteuid() == 0:
         grade.uid = sandbox_uid(slot)
     try:
@@ -81,6 +99,8 @@ def grade_submission(
     grade.cells = len(submission.cells)
     grade.words, grade.unfilled = report_words(submission, release.nb)
     grade.unexecuted = _unexecuted(submission)
+    collection = NO_COLLECTION if assignment is None else collection_source(
+        assignment.collected, assignment.collect)
     prepared = prepare(submission, release.nb, collection)
     label = _labels(prepared)
     grade.check_cells = prepared.check_cells
@@ -104,30 +124,40 @@ def grade_submission(
         grade.feedback = _feedback(executed, prepared)
     else:
         grade.feedback = {name: "not run" for name in prepared.check_cells}
-    verdict = judge(run.data, run.data_problem)
-    grade.replay = verdict.replay
-    grade.data_problems = verdict.problems
-    grade.findings = verdict.findings
-    grade.sweeps = "?" if verdict.sweeps is None else str(verdict.sweeps)
-    facts = verdict.facts
-    if facts is not None:
-        grade.facts = {"solves": _yes(facts.solves),
-                       "antisymmetric": _yes(facts.mirror_antisymmetric),
-                       "paper_reason": _yes(facts.paper_reason)}
-    trained = verdict.trained
-    grade.points = {
-        "runs": POINTS["runs"] * grade.runs_clean,
-        "reproduced": POINTS["reproduced"] * (executed is not None and not grade.differ
-                                              and not run.problem and not grade.unexecuted),
-        "data": POINTS["data"] * verdict.data_ok,
-        "replay": POINTS["replay"] * trained,
-        "solves": POINTS["solves"] * bool(trained and facts is not None and facts.solves),
-        "antisymmetric": POINTS["antisymmetric"] * bool(
-            trained and facts is not None and facts.mirror_antisymmetric),
-        "paper_reason": POINTS["paper_reason"] * bool(
-            trained and facts is not None and facts.paper_reason),
-    }
+    grade.judgement = _judge(assignment, run.data, run.data_problem)
+    reproduced = (executed is not None and not grade.differ and not run.problem
+                  and not grade.unexecuted)
+    grade.points = _score(grade, {"runs": grade.runs_clean, "reproduced": reproduced})
     return grade
+
+
+def _judge(assignment: Assignment | None, raw: bytes | None, why_missing: str) -> Judgement:
+    """The assignment's judgement of the collection file (nothing without an assignment); a
+    judge that fails is a data problem of this submission, not the end of the batch."""
+    if assignment is None:
+        return Judgement()
+    data, problems = load_data(raw, why_missing, spec=assignment.entries)
+    try:
+        return assignment.judge(data, problems)
+    except Exception as err:  # a judge bug on one submission must not stop the batch
+        return Judgement(problems=[*problems, f"the {assignment.name} judge failed: "
+                                   f"{type(err).__name__}: {err}"[:300]])
+
+
+def _score(grade: Grade, core: dict[str, bool]) -> dict[str, float]:
+    """Points per auto rubric line: the core's own lines from `core`, the others from the
+    judgement's fractions (a line the judge did not score earns 0, with a note)."""
+    points = {}
+    for line in grade.rubric.of_kind("auto"):
+        if line.name in CORE_LINES:
+            fraction = float(core[line.name])
+        else:
+            fraction = grade.judgement.scores.get(line.name)
+            if fraction is None:
+                grade.notes.append(f"rubric line {line.name!r} was not scored by the judge")
+                fraction = 0.0
+        points[line.name] = line.points * min(1.0, max(0.0, float(fraction)))
+    return points
 
 
 def _unexecuted(submission: nbformat.NotebookNode) -> list[int]:
@@ -135,10 +165,6 @@ def _unexecuted(submission: nbformat.NotebookNode) -> list[int]:
     return [i + 1 for i, cell in enumerate(submission.cells)
             if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
             and cell.get("execution_count") is None]
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
 
 
 def _compare(grade, submission, prepared: Prepared, executed, run, label) -> None:
@@ -211,9 +237,12 @@ def grade_all(
     jobs: int = 1,
     unsafe_no_sandbox: bool = False,
     limits: Limits | None = None,
-    collection: str = COLLECTION_SOURCE,
+    assignment: Assignment | None = None,
 ) -> list[Grade]:
     """Grade each submission (`jobs` at a time), printing its table in order as it is done.
+
+    `assignment` (plugin.load_assignment) gives the release, the data collected, the judge and
+    the rubric; None grades only what the core judges (the notebook runs, outputs reproduced).
 
     Every file is read, hashed and copied into a private folder of the grader before the first
     one runs (links refused); only those copies are graded. Without `unsafe_no_sandbox`,
@@ -223,18 +252,22 @@ def grade_all(
     try:
         inputs = read_inputs([Path(p) for p in paths], stage_to=staging)
         if release is None:
-            release = load_reference_release()
+            if assignment is None:
+                raise ValueError("grade_all needs a release or an assignment")
+            release = load_reference_release(None, assignment.source, assignment.student_copy)
         elif not isinstance(release, Release):
             release = Release(release, "given notebook", "")
         sandbox = None
         if not unsafe_no_sandbox:
             check_available()
             if any(i.data is not None for i in inputs):
+                shared = assignment.shared_data() if assignment is not None and \
+                    assignment.shared_data is not None else {}
                 sandbox = Sandbox(student_package(), limits=limits or Limits(
-                    cpu_seconds=max(total_timeout + 5, 10)))
+                    cpu_seconds=max(total_timeout + 5, 10)), shared=shared)
                 hide_submissions(sandbox, hidden_inputs(inputs))
         return _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
-                             unsafe_no_sandbox, collection)
+                             unsafe_no_sandbox, assignment)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -248,7 +281,7 @@ def hidden_inputs(inputs: list[InputFile]) -> list[Path]:
 
 
 def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
-                  unsafe_no_sandbox, collection) -> list[Grade]:
+                  unsafe_no_sandbox, assignment) -> list[Grade]:
     slots: queue.Queue[int] = queue.Queue()
     locks = []
     for _ in range(max(1, jobs)):
@@ -260,9 +293,10 @@ def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, j
         slot = slots.get()
         try:
             return grade_submission(source, release, sandbox, cell_timeout, total_timeout,
-                                    slot, collection, unsafe_no_sandbox)
+                                    slot, assignment, unsafe_no_sandbox)
         except Exception as err:  # a grader bug on one file must not stop the batch
             return Grade(source.path, sha256=source.sha256, status="unreadable",
+                         rubric=assignment.rubric if assignment is not None else CORE_RUBRIC,
                          sandbox=UNSAFE if unsafe_no_sandbox else "bwrap",
                          problem=f"grader error: {type(err).__name__}: {err}")
         finally:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from labutils.instructor.grading.reading import DATA_PATH_TOKEN
+from labutils.instructor.grading.collecting import DATA_PATH_TOKEN
 from labutils.instructor.grading.sandbox import (
     INSIDE_TMP,
     Sandbox,

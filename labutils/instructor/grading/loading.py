@@ -4,7 +4,8 @@ That file is student data. It is opened as a zip archive with Python's zipfile, 
 with its inflated size bounded (MAX_INFLATED_BYTES over all entries, whatever the archive
 declares), copied into a fresh uncompressed archive, and only that copy is given to
 `torch.load(weights_only=True)` (objects refused). Each entry of the loaded dict is then
-checked in its own try: a plain strided CPU tensor of the expected dtype and shape, finite.
+checked in its own try: a plain strided CPU tensor of the dtype and shape the assignment
+declares for it (`plugin.Entry`), finite.
 Nothing here raises for bad data; every refusal is a line in `problems`.
 """
 
@@ -12,8 +13,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 
 import torch
+
+from labutils.instructor.grading.plugin import Entry, entry_for
 
 MAX_INFLATED_BYTES = 16 * 2**20
 """Bytes of the archive's entries once inflated, all together (what torch.save writes for the
@@ -24,14 +28,6 @@ MAX_KEYS = 64
 """Entries of the loaded dict (the collection cell hands over 14)."""
 MAX_PROBLEMS = 12
 """Problems listed one by one; the rest are counted."""
-MAX_ERRORS = 200_000
-"""Longest error curve accepted (ten times the longest run replay.py replays)."""
-
-SHAPES: dict[str, tuple[int, ...]] = {"inputs": (64, 6), "targets": (64,), "sweeps": ()}
-for _prefix in ("initial", "final"):
-    SHAPES.update({f"{_prefix}/hidden.weight": (2, 6), f"{_prefix}/hidden.bias": (2,),
-                   f"{_prefix}/output.weight": (1, 2), f"{_prefix}/output.bias": (1,)})
-
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -80,9 +76,10 @@ def _read_bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, left: int) -
 
 
 def load_data(
-    raw: bytes | None, why_missing: str = ""
+    raw: bytes | None, why_missing: str = "", *, spec: Mapping[str, Entry]
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """The collection file as a dict of checked tensors, and what was rejected (never raises)."""
+    """The collection file as a dict of tensors checked against `spec` (the assignment's
+    entries), and what was rejected (never raises)."""
     if raw is None:
         return {}, [why_missing or "no data"]
     try:
@@ -100,7 +97,7 @@ def load_data(
     data, problems = {}, []
     for key, value in loaded.items():
         try:
-            problem = check_entry(key, value)
+            problem = check_entry(key, value, spec)
             if not problem:
                 data[key] = value.detach().resolve_conj().resolve_neg().clone().contiguous()
         except Exception as err:  # one strange value costs its own entry, not the whole file
@@ -112,24 +109,19 @@ def load_data(
     return data, problems
 
 
-def check_entry(key: object, value: object) -> str:
-    """Why the entry `key: value` is refused ('' when it is accepted)."""
-    if not isinstance(key, str) or (key not in SHAPES and key != "errors"):
+def check_entry(key: object, value: object, spec: Mapping[str, Entry]) -> str:
+    """Why the entry `key: value` is refused ('' when `spec` accepts it)."""
+    entry = entry_for(spec, key) if isinstance(key, str) else None
+    if entry is None:
         return f"unexpected entry {_name(key)!r} ignored"
     if type(value) not in (torch.Tensor, torch.nn.Parameter):
         return f"{key}: not a plain tensor"
     kind = _unusual_kind(value)
     if kind:
         return f"{key}: not a plain tensor ({kind})"
-    wanted = torch.int64 if key == "sweeps" else torch.float64
-    if value.dtype != wanted:
-        return f"{key}: dtype {value.dtype}, expected {wanted}"
-    shape = tuple(value.shape)
-    if key == "errors":
-        if len(shape) != 1 or shape[0] > MAX_ERRORS:
-            return f"errors: shape {shape}, expected (n,)"
-    elif shape != SHAPES[key]:
-        return f"{key}: shape {shape}, expected {SHAPES[key]}"
+    problem = entry.problem(key, str(value.dtype).removeprefix("torch."), tuple(value.shape))
+    if problem:
+        return problem
     if value.dtype.is_floating_point and not bool(torch.isfinite(value).all()):
         return f"{key}: not finite"
     return ""

@@ -24,6 +24,7 @@ from labutils.instructor.assignment import (
     source_checksum,
 )
 from labutils.instructor.course.badges import SETUP_MARKER
+from labutils.instructor.grading.collecting import NO_COLLECTION
 from labutils.instructor.grading.sandbox import instructor_repository
 
 MAX_SUBMISSION_BYTES = 64 * 2**20
@@ -37,23 +38,6 @@ MARKER_PREFIX = "# NBVAL_"
 SETUP_PREFIX = (SETUP_MARKER, "# Colab setup")
 """First lines of the release's Colab setup cell, today's and older (its output depends on the
 machine)."""
-
-DATA_PATH_TOKEN = "__LABUTILS_DATA_PATH__"
-"""Replaced by the data file's path (as the kernel sees it) just before the run."""
-
-COLLECTION_SOURCE = f"""# Added by the grader (not part of the submission): hands the names
-# the checks read to the grader as plain tensors; the grade is computed outside this kernel.
-def _labutils_collect(path):
-    names = ("inputs", "targets", "net", "initial_weights", "errors", "sweeps")
-    if not any(name in globals() for name in names):
-        return
-    import torch
-    from labutils.checks import submission_data
-    torch.save(submission_data(globals()), path)
-
-
-_labutils_collect({DATA_PATH_TOKEN})"""
-
 
 class SubmissionError(ValueError):
     """A submission that cannot be graded at all (missing, not a notebook, unknown format)."""
@@ -131,14 +115,18 @@ class Release:
     sha256: str
 
 
-def load_reference_release(path: Path | None = None) -> Release:
-    """`path`, or the release of the installed instructor package (found from its files)."""
+def load_reference_release(path: Path | None = None, source: str = "",
+                           student_copy: str = "") -> Release:
+    """`path`, or the assignment's release in the installed instructor package (its committed
+    `student_copy`, else made from its instructor `source`; both repository-relative)."""
     if path is not None:
         data = Path(path).read_bytes()
         return Release(nbformat.reads(data.decode("utf-8"), as_version=4), str(path),
                        hashlib.sha256(data).hexdigest())
+    if not student_copy:
+        raise ValueError("no release given: name the release notebook or the assignment")
     root = instructor_repository()
-    nb = load_release(root)
+    nb = load_release(root, source, student_copy)
     text = nbformat.writes(nb)
     return Release(nb, f"{root} (installed instructor package)",
                    hashlib.sha256(text.encode("utf-8")).hexdigest())
@@ -252,7 +240,7 @@ def _claims(cell: nbformat.NotebookNode) -> bool:
 def prepare(
     submission: nbformat.NotebookNode,
     release: nbformat.NotebookNode,
-    collection: str = COLLECTION_SOURCE,
+    collection: str = NO_COLLECTION,
 ) -> Prepared:
     """Copy the submission, restore the release's check cells, honour only the release's
     markers, and append the grader's collection cell."""

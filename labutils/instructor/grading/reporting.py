@@ -1,7 +1,8 @@
-"""Reporting: the grade of one submission, points per check, the printed table and the CSV.
+"""Reporting: the grade of one submission, points per rubric line, the printed table and the CSV.
 
-Points come from POINTS below (the instructor's source); every point is computed by the grader
-from data it judged itself. The students' own check cells print feedback only.
+Points come from the assignment's rubric (plugin.Rubric, a TOML file the instructor edits);
+every automatic point is computed by the grader from data it judged itself, manual lines are
+left for the instructor ("-"). The students' own check cells print feedback only.
 """
 
 from __future__ import annotations
@@ -11,22 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-POINTS: dict[str, int] = {
-    "runs": 1,  # executes top to bottom in the grader's sandbox without error or timeout
-    "reproduced": 1,  # every code cell stored run, and its outputs are what the grader's run prints
-    "data": 1,  # inputs/targets are the 64 cases of the task
-    "replay": 3,  # errors and final weights are what the paper's rule gives from a drawn start
-    "solves": 3,  # network_facts: every case within 0.5 and E below the constant answer's
-    "antisymmetric": 1,  # network_facts: mirror anti-symmetric hidden units
-    "paper_reason": 0,  # information only: about a quarter of valid runs solve "in their own way"
-}
-"""Points per check. "replay" and the network points count only for a run the grader judged
-trained (replay.Verdict.trained): the replay matches, the declared start is one the protocol could
-have drawn (the self-check's own test), the run made at least replay.MIN_TRAINING_SWEEPS sweeps,
-and the final weights are neither the initial ones nor Figure 1's (weights that were not trained
-by the paper's rule from a drawn start earn nothing for their shape). The
-paper's reason (every asymmetric input gives a non-zero sum) earns nothing: valid solutions from
-many seeds lack it, and points for it would reward picking a seed."""
+from labutils.instructor.grading.plugin import Judgement, Rubric
 
 UNSAFE = "NONE (--unsafe-no-sandbox: the submission ran with the grader's permissions)"
 
@@ -59,13 +45,12 @@ class Grade:
     check_cells: dict[str, str] = field(default_factory=dict)
     feedback: dict[str, str] = field(default_factory=dict)
     """What each self-check printed in the grader's run (PASS/FAIL/...): feedback, no points."""
-    replay: str = "not done"
-    data_problems: list[str] = field(default_factory=list)
-    findings: list[str] = field(default_factory=list)
-    sweeps: str = "?"
-    facts: dict[str, str] = field(default_factory=dict)
-    """solves / antisymmetric / paper_reason: yes, no or ? (no data)."""
-    points: dict[str, int] = field(default_factory=dict)
+    rubric: Rubric | None = None
+    """The rubric the points follow (None: nothing is scored)."""
+    judgement: Judgement = field(default_factory=Judgement)
+    """What the assignment's judge concluded from the collected data."""
+    points: dict[str, float] = field(default_factory=dict)
+    """Automatic points per auto rubric line."""
     words: int = 0
     unfilled: int = 0
     uid: int | None = None
@@ -77,8 +62,16 @@ class Grade:
         return self.status == "graded" and not failed
 
     @property
-    def total(self) -> int:
+    def total(self) -> float:
+        """The automatic points (manual lines are added by the instructor, later)."""
         return sum(self.points.values())
+
+    @property
+    def max_total(self) -> float:
+        return self.rubric.auto_total if self.rubric is not None else 0
+
+    def _lines(self, kind: str) -> list:
+        return self.rubric.of_kind(kind) if self.rubric is not None else []
 
     def row(self) -> dict[str, str]:
         """One CSV row (every value a string)."""
@@ -87,21 +80,26 @@ class Grade:
             "sha256": self.sha256,
             "sandbox": self.sandbox,
             "status": self.status,
-            "total": str(self.total) if self.status != "unreadable" else "0",
-            "max_total": str(sum(POINTS.values())),
+            "total": _number(self.total) if self.status != "unreadable" else "0",
+            "max_total": _number(self.max_total),
         }
-        for name in POINTS:
-            row[f"points_{name}"] = str(self.points.get(name, 0))
+        for line in self._lines("auto"):
+            row[f"points_{line.name}"] = _number(self.points.get(line.name, 0))
+        manual = self._lines("manual")
+        if manual:
+            row["max_manual"] = _number(self.rubric.manual_total)
+        for line in manual:
+            row[f"points_{line.name}"] = ""  # the instructor's
         row.update({
             "runs_clean": _yes(self.runs_clean) if self.status != "unreadable" else "",
             "problem": self.problem,
-            "replay": self.replay,
-            "sweeps": self.sweeps,
-            "solves": self.facts.get("solves", ""),
-            "antisymmetric": self.facts.get("antisymmetric", ""),
-            "paper_reason": self.facts.get("paper_reason", ""),
-            "findings": "; ".join(self.findings),
-            "data_problems": "; ".join(self.data_problems),
+            "diagnosis": self.judgement.diagnosis,
+        })
+        row.update(self.judgement.columns)
+        for line in self._lines("info"):
+            row[line.name] = self.judgement.info.get(line.name, "")
+        row.update({
+            "data_problems": "; ".join(self.judgement.problems),
             "errors": "; ".join(f"{n}: {e}" for n, e in self.errors),
             "cell_timeouts": "; ".join(self.timeouts),
             "outputs_differ": "; ".join(f"{n}: {d}" for n, d in self.differ),
@@ -125,6 +123,23 @@ class Grade:
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def points_text(grade: Grade) -> str:
+    """'6/6 (runs 1/1, ...); manual -/10 (protocol -/4, ...)': the automatic points, then the
+    manual lines left to the instructor."""
+    auto = ", ".join(f"{line.name} {_number(grade.points.get(line.name, 0))}/"
+                     f"{_number(line.points)}" for line in grade._lines("auto"))
+    text = f"{_number(grade.total)}/{_number(grade.max_total)} ({auto or 'no rubric'})"
+    manual = grade._lines("manual")
+    if manual:
+        lines = ", ".join(f"{line.name} -/{_number(line.points)}" for line in manual)
+        text += f"; manual -/{_number(grade.rubric.manual_total)} ({lines})"
+    return text
 
 
 def _check_cells_text(check_cells: dict[str, str]) -> str:
@@ -177,9 +192,7 @@ def format_grade(grade: Grade) -> str:
     if grade.status == "unreadable":
         rows.append(("status", f"NOT GRADED: {grade.problem}"))
     else:
-        points = ", ".join(f"{name} {grade.points.get(name, 0)}/{most}"
-                           for name, most in POINTS.items())
-        rows.append(("total", f"{grade.total}/{sum(POINTS.values())} ({points})"))
+        rows.append(("total", points_text(grade)))
         clean = "yes" if grade.runs_clean else "no"
         rows.append(("runs top to bottom", f"{clean} ({grade.cells} cells, {grade.seconds:.1f} s)"))
         if grade.problem:
@@ -211,13 +224,16 @@ def format_grade(grade: Grade) -> str:
         rows.append(("check cells", _check_cells_text(grade.check_cells) or "none in release"))
         feedback = ", ".join(f"{n} {r}" for n, r in grade.feedback.items())
         rows.append(("self-checks (feedback)", feedback or "none"))
-        rows.append(("replay", grade.replay))
-        facts = ", ".join(f"{k} {v}" for k, v in grade.facts.items())
-        rows.append(("final network", f"{facts or '?'} (sweeps {grade.sweeps})"))
-        for finding in grade.findings:
-            rows.append(("finding", finding))
-        if grade.data_problems:
-            rows.append(("data", "; ".join(grade.data_problems)))
+        judgement = grade.judgement
+        rows += judgement.rows
+        info = ", ".join(f"{line.name} {judgement.info.get(line.name, '?')}"
+                         for line in grade._lines("info"))
+        if info:
+            rows.append(("information", f"{info} (no points)"))
+        if judgement.diagnosis:
+            rows.append(("diagnosis", judgement.diagnosis))
+        if judgement.problems:
+            rows.append(("data", "; ".join(judgement.problems)))
         unfilled = f", {grade.unfilled} answer(s) left unfilled" if grade.unfilled else ""
         rows.append(("report", f"{grade.words} words{unfilled}"))
     for note in grade.notes:
@@ -235,19 +251,23 @@ def _cells(labels: list[str]) -> str:
 
 
 def summary_table(grades: list[Grade]) -> str:
-    """One line per submission: the batch at a glance."""
-    header = ("submission", "status", "total", "clean", "reproduced", "replay", "sweeps",
-              "sandbox")
+    """One line per submission: the batch at a glance (the assignment's summary columns in
+    the middle)."""
+    extra: list[str] = []
+    for g in grades:
+        extra += [key for key in g.judgement.summary if key not in extra]
+    header = ("submission", "status", "total", "clean", "reproduced", *extra, "sandbox")
     rows = [header]
     for g in grades:
         box = "yes" if g.sandbox == "bwrap" else "NONE"
         if g.status == "unreadable":
-            rows.append((one_line(g.submission.name, 60), "unreadable", "0", "", "", "", "", box))
+            rows.append((one_line(g.submission.name, 60), "unreadable", "0", "", "",
+                         *[""] * len(extra), box))
             continue
         rows.append((one_line(g.submission.name, 60), one_line(g.status, 20),
-                     f"{g.total}/{sum(POINTS.values())}", _yes(g.runs_clean),
+                     f"{_number(g.total)}/{_number(g.max_total)}", _yes(g.runs_clean),
                      "yes" if not g.differ else f"no ({len(g.differ)})",
-                     one_line(g.replay.split(":", 1)[0], 20), one_line(g.sweeps, 12), box))
+                     *[one_line(g.judgement.summary.get(key, ""), 20) for key in extra], box))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip()
                      for r in rows)

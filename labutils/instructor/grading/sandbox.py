@@ -3,7 +3,8 @@
 Inside, the file system is an allow-list, nothing of the host besides: the system folders
 (/usr, /bin, /sbin, /lib*) and the few /etc entries a process needs, the venv and the Python
 installation it points to (each exactly, nothing above them), all read-only; `/tmp` = the
-submission's own new folder (the only writable place); the student package read-only; a fresh
+submission's own new folder (the only writable place); the student package read-only; the
+assignment's shared data folders (plugin.Assignment.shared_data), read-only; a fresh
 /dev and /proc. No network (new network namespace: only an unconfigured loopback), a new PID,
 IPC and UTS namespace and session, killed with its parent. The kernel starts with an
 allow-listed environment (`Sandbox.environment`) and, as root, runs as an unprivileged user id
@@ -121,6 +122,16 @@ class Sandbox:
     hidden_files: list[Path] = field(default_factory=list)
     """Files replaced by an empty one, where they lie inside a folder the sandbox sees."""
     limits: Limits = field(default_factory=Limits)
+    shared: dict[str, Path] = field(default_factory=dict)
+    """Read-only folders the kernel sees at their own path, each named by an environment
+    variable (the assignment's data: plugin.Assignment.shared_data)."""
+
+    def __post_init__(self) -> None:
+        for name, folder in self.shared.items():
+            self.shared[name] = Path(folder).resolve()
+            problem = _shared_problem(name, self.shared[name])
+            if problem:
+                raise ValueError(f"cannot share {name}={folder} with the sandbox: {problem}")
 
     def command(self, box: Path, argv: list[str], slot: int = 0,
                 options_file: Path | None = None) -> list[str]:
@@ -160,7 +171,7 @@ class Sandbox:
             "MPLCONFIGDIR": f"{INSIDE_TMP}/.matplotlib", "IPYTHONDIR": f"{INSIDE_TMP}/.ipython",
             "JUPYTER_RUNTIME_DIR": f"{INSIDE_TMP}/.jupyter",
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        }
+        } | {name: str(folder) for name, folder in self.shared.items()}
 
     def _mounts(self, box: Path) -> list[str]:
         """bwrap options building the allow-listed file system on an empty root."""
@@ -171,9 +182,10 @@ class Sandbox:
         for name in ETC_ENTRIES:
             args += _bind_or_link(Path("/etc", name))
         kept = visible_python()
-        seen = [Path(p) for p in SYSTEM_FOLDERS] + kept
+        shared = sorted(set(self.shared.values()))
+        seen = [Path(p) for p in SYSTEM_FOLDERS] + kept + shared
         args += ["--bind", str(box), INSIDE_TMP]
-        for path in kept:
+        for path in kept + shared:
             for parent in reversed(path.parents):  # made traversable, holding nothing else
                 if parent != Path("/") and parent != Path(INSIDE_TMP):
                     args += ["--perms", "0755", "--dir", str(parent)]
@@ -249,6 +261,20 @@ def acquire_slot() -> tuple[int, int]:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+def _shared_problem(name: str, folder: Path) -> str:
+    """Why `folder` cannot be shown to the kernel as `name` ('' when it can)."""
+    if name in Sandbox(Path("/")).environment():
+        return f"{name} is set by the sandbox itself"
+    if not name.isidentifier() or not name.isupper():
+        return "the variable must be an upper-case name"
+    if not folder.is_dir():
+        return "not a folder"
+    secret = [Path(labutils.instructor.__file__).parent.resolve(), instructor_repository()]
+    if folder == Path("/") or any(_inside(path, folder) for path in secret):
+        return "it holds the instructor package or repository"
+    return ""
 
 
 def hide_submissions(sandbox: Sandbox, paths: list[Path]) -> None:

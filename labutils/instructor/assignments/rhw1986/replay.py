@@ -1,7 +1,8 @@
 """Replay: judge the data a submission handed over, in the grader's own process.
 
-The collection cell saves plain tensors (labutils.checks.submission_data); here they are loaded
-with `weights_only=True`, checked key by key (type, dtype, shape, finite), and then:
+The collection cell saves plain tensors (labutils.checks.submission_data); the grader core loads
+them with `weights_only=True` and checks them key by key against the entries this assignment
+declares (type, dtype, shape, finite: rhw1986/__init__.py), and then, here:
 - the training is replayed from the student's initial weights with the paper's rule (the
   engine's hand-written `reference_sweep`, float64: eps 0.1, alpha 0.9, summed error, one
   change per sweep over all 64 cases) for exactly the student's number of sweeps, and the
@@ -23,7 +24,6 @@ from dataclasses import dataclass, field
 import torch
 
 from labutils.checks import start_problem
-from labutils.instructor.grading.loading import load_data
 from labutils.instructor.rhw1986 import reference_sweep, symmetry_dataset
 from labutils.network_facts import WEIGHT_KEYS, network_facts
 from labutils.paper1986 import paper_weights
@@ -95,12 +95,6 @@ def replay(initial: dict[str, torch.Tensor], sweeps: int) -> tuple[list[float], 
         errors.append(summed_error(w))
         w, velocity = reference_sweep(w, velocity)
     return errors, w
-
-
-def judge(raw: bytes | None, why_missing: str = "") -> Verdict:
-    """Everything the grader concludes from the collection file."""
-    data, problems = load_data(raw, why_missing)
-    return judge_data(data, problems)
 
 
 def judge_data(data: dict[str, torch.Tensor], problems: list[str] | None = None) -> Verdict:
