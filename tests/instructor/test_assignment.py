@@ -33,8 +33,8 @@ from labutils.instructor.assignment import (
     source_checksum,
 )
 from labutils.instructor.course.badges import CourseRepository
-from labutils.instructor.release_texts import student_makefile
 from labutils.instructor.grading.plugin import load_assignment
+from labutils.instructor.release_texts import student_makefile
 from labutils.paper1986 import PAPER_DOI, PAPER_URL
 
 RHW1986 = load_assignment("rhw1986")

@@ -32,7 +32,7 @@ def test_numbers_on_the_page():
                        ["mean without 1/2", "gradients pile up"]),
             SummaryRow("d", 0, {}, status="unreadable")]
     runs = [[700, None, 1500], [1200], []]
-    document = class_summary(rows, RUBRIC, runs, pages={"a": "pages/a-0.html"})
+    document = class_summary(rows, RUBRIC, runs, paper_sweeps=1425, pages={"a": "pages/a-0.html"})
     assert '<tr><td><a href="pages/a-0.html">a</a></td><td>graded</td><td>8</td></tr>' in document
     assert "<tr><td>d</td><td>unreadable</td><td>0</td></tr>" in document
     assert "4 submissions, 3 graded (not graded: 1 unreadable); total: median 3, mean 4.0 of 8" \

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from labutils.colab import read_course_repository
 from nbclient import NotebookClient
 
-from labutils.colab import read_course_repository
 from labutils.instructor.assignment import (
     BEGIN_ANSWER,
     BEGIN_SOLUTION,

@@ -27,7 +27,6 @@ from labutils.instructor.grading.html_page import (
 )
 from labutils.instructor.grading.scoring_sheet import rubric_lines
 from labutils.instructor.grading.similarity import SimilarPair
-from labutils.paper1986 import PAPER_SWEEPS
 from labutils.stats import wilson_interval
 
 CONTEXT_LINES = 2
@@ -51,10 +50,11 @@ class SummaryRow:
 def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
                   study_runs: Sequence[Sequence[int | None]] = (),
                   pairs: Sequence[SimilarPair] = (), title: str = "Class summary",
-                  paper_sweeps: int = PAPER_SWEEPS, pages: Mapping[str, str] | None = None) -> str:
+                  paper_sweeps: int | None = None, pages: Mapping[str, str] | None = None) -> str:
     """The summary page as an HTML string. `study_runs`: per student, the sweeps each of their
     study runs needed to learn (None: did not learn within the cap); `pages`: {student:
-    relative path of their reading page}, listed at the end."""
+    relative path of their reading page}, listed at the end; `paper_sweeps`: the published
+    result the pooled runs are drawn against (the assignment's, e.g. the 1986 paper's 1,425)."""
     lines = [line for line in rubric_lines(rubric) if line.points > 0]
     graded = [row for row in rows if row.status == "graded"]
     body = [f"<h1>{escaped(title)}</h1>", _overview(rows, graded, lines)]
@@ -70,10 +70,11 @@ def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
 def write_class_summary(path: str | Path, rows: Sequence[SummaryRow], rubric: Iterable,
                         study_runs: Sequence[Sequence[int | None]] = (),
                         pairs: Sequence[SimilarPair] = (), title: str = "Class summary",
+                        paper_sweeps: int | None = None,
                         pages: Mapping[str, str] | None = None) -> Path:
     """Write `class_summary(...)` to `path` (UTF-8) and return the path."""
     return write_page(path, class_summary(rows, rubric, study_runs, pairs, title,
-                                          pages=pages))
+                                          paper_sweeps=paper_sweeps, pages=pages))
 
 
 def _picture(figure: Figure, alt: str) -> str:
@@ -147,7 +148,7 @@ def _mistakes(graded) -> list[str]:
             + "".join(rows) + "</table>"]
 
 
-def _reproduction(study_runs, paper_sweeps: int) -> list[str]:
+def _reproduction(study_runs, paper_sweeps: int | None) -> list[str]:
     runs = [sweeps for student in study_runs for sweeps in student]
     head = ["<h2>The class as one reproduction</h2>"]
     if not runs:
@@ -157,7 +158,7 @@ def _reproduction(study_runs, paper_sweeps: int) -> list[str]:
     facts = (f"<p>{len(runs):,} study runs from {sum(1 for s in study_runs if s)} students: "
              f"{len(learned):,} learned the task, success rate {len(learned) / len(runs):.1%} "
              f"(95% Wilson interval {low:.1%} to {high:.1%}).")
-    if learned:
+    if learned and paper_sweeps:
         facts += (f" Sweeps to learn: median {statistics.median(learned):,.0f} "
                   f"(paper: {paper_sweeps:,}); {sum(s <= paper_sweeps for s in learned):,} of "
                   f"{len(learned):,} runs learned within the paper's {paper_sweeps:,}.")
@@ -165,7 +166,8 @@ def _reproduction(study_runs, paper_sweeps: int) -> list[str]:
     axes = figure.subplots()
     if learned:
         axes.hist(learned, bins=40, color="#5b8def", edgecolor="white", label="runs that learned")
-    axes.axvline(paper_sweeps, color="#c0392b", linewidth=2, label=f"paper: {paper_sweeps:,}")
+    if paper_sweeps:
+        axes.axvline(paper_sweeps, color="#c0392b", linewidth=2, label=f"paper: {paper_sweeps:,}")
     axes.set_xlabel("sweeps to learn")
     axes.set_ylabel("runs")
     axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
