@@ -20,7 +20,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from benchmarks.harness import Row
-from labutils.instructor.grading.samples import training_submission
+from labutils.instructor.assignments.rhw1986.samples import training_submission
 
 CORRECT = training_submission(1425) + 'print(f"E = {errors[-1]:.3f} after {sweeps} sweeps")'
 

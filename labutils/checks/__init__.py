@@ -33,6 +33,7 @@ from labutils.checks import _rule
 from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights
 from labutils.checks._report import RESULTS, CheckResult, Problem, run_check
 from labutils.checks._start import start_problem
+from labutils.checks._study import study_data
 from labutils.checks._training import evaluate_training
 from labutils.paper1986 import PAPER_SWEEPS
 
@@ -293,6 +294,7 @@ def submission_data(namespace: Mapping) -> dict[str, torch.Tensor]:
         if not all(f"{prefix}/{k}" in out for k in KEYS):
             for k in KEYS:
                 out.pop(f"{prefix}/{k}", None)
+    out.update(study_data(namespace))  # Part 5's runs and statistics (labutils.checks._study)
     return out
 
 

@@ -78,7 +78,7 @@ def check_output(source: str) -> str:
 def test_leak_no_check_line_states_a_protocol_value():
     """Run the checks on wrong submissions; no printed line states the protocol in numbers or
     words (a wrong-protocol FAIL says where to look, and the evidence)."""
-    from labutils.instructor.grading.samples import training_submission
+    from labutils.instructor.assignments.rhw1986.samples import training_submission
 
     base = training_submission(60)
     sources = {"sample": base, **{name: base.replace(old, new) for name, (old, new) in

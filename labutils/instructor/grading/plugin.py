@@ -176,6 +176,8 @@ class Judgement:
     """Data that was missing, malformed or rejected."""
     diagnosis: str = ""
     """The mistake found, in a few words ('' when none was)."""
+    study_runs: list = field(default_factory=list)
+    """Per run of the submission's study: the sweeps it needed to learn, None when it did not."""
 
 
 Judge = Callable[[dict, list[str]], Judgement]

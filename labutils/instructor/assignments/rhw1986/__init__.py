@@ -1,11 +1,13 @@
 """The 1986 assignment as a grader plug-in: reproduce experiment 1 (mirror symmetry) of
 Rumelhart, Hinton & Williams (1986).
 
-What it collects: the six names of the notebook's contract, made plain float64 tensors by the
-student package's `labutils.checks.submission_data`. How it is judged: replay.py (the training
-replayed from the declared start with the paper's rule, the final network judged with
-labutils.network_facts); a replay that differs is diagnosed by the training self-check's own
-test. Its rubric: rubric.toml next to this file.
+What it collects: the six names of the notebook's contract and the five of its Part 5 study,
+made plain tensors by the student package's `labutils.checks.submission_data`. How it is
+judged: replay.py (the training replayed from the declared start with the paper's rule, the
+final network judged with labutils.network_facts; a replay that differs is diagnosed by the
+training self-check's own test) and study.py (a sample of the study's runs, picked by the
+grader, replayed; its statistics recomputed from its runs). Its rubric: rubric.toml next to
+this file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from labutils.checks._study import MAX_STUDY_RUNS, STUDY_KEYS, STUDY_NAMES
 from labutils.instructor.grading.plugin import Assignment, Entry, Judgement, load_rubric
 
 WEIGHT_SHAPES = {"hidden.weight": (2, 6), "hidden.bias": (2,), "output.weight": (1, 2),
@@ -26,6 +29,12 @@ ENTRIES: dict[str, Entry] = {
     "sweeps": Entry("int64", ()),
     **{f"{prefix}/{key}": Entry("float64", shape)
        for prefix in ("initial", "final") for key, shape in WEIGHT_SHAPES.items()},
+    **{f"study/{key}": Entry("float64", (None, *WEIGHT_SHAPES[key]), longest=MAX_STUDY_RUNS)
+       for key in STUDY_KEYS},
+    "study/sweeps": Entry("int64", (None,), longest=MAX_STUDY_RUNS),
+    "study/learned": Entry("int64", (None,), longest=MAX_STUDY_RUNS),
+    "study/success_rate": Entry("float64", ()),
+    "study/median_sweeps": Entry("float64", ()),
 }
 """The collection file's tensors (labutils.checks.submission_data writes exactly these)."""
 
@@ -53,26 +62,34 @@ def diagnosis(data: dict[str, torch.Tensor]) -> str:
 
 
 def judge(data: dict[str, torch.Tensor], problems: list[str]) -> Judgement:
-    """The 1986 judgement: data, replay (start and rule), and the final network as information."""
+    """The 1986 judgement: data, replay (start and rule), the Part 5 study, and the final
+    network as information."""
     from labutils.instructor.assignments.rhw1986.replay import judge_data
+    from labutils.instructor.assignments.rhw1986.study import judge_study
 
     verdict = judge_data(data, problems)
+    study = judge_study(data)
     facts = verdict.facts
     info = {"solves": "?", "antisymmetric": "?", "paper_reason": "?"}
     if facts is not None:
         info = {"solves": _yes(facts.solves), "antisymmetric": _yes(facts.mirror_antisymmetric),
                 "paper_reason": _yes(facts.paper_reason)}
     sweeps = "?" if verdict.sweeps is None else str(verdict.sweeps)
+    found = diagnosis(data) if verdict.replay.startswith("differs") else ""
     return Judgement(
-        scores={"data": float(verdict.data_ok), "replay": float(verdict.trained)},
+        scores={"data": float(verdict.data_ok), "replay": float(verdict.trained),
+                "study_honest": float(study.honest), "study_statistics": float(study.statistics)},
         info=info,
-        rows=[("replay", verdict.replay), ("sweeps", sweeps),
+        rows=[("replay", verdict.replay), ("sweeps", sweeps), *study.rows,
               *(("finding", finding) for finding in verdict.findings)],
         columns={"replay": verdict.replay, "sweeps": sweeps,
+                 "study": "; ".join(text for _, text in study.rows),
                  "findings": "; ".join(verdict.findings)},
-        summary={"replay": verdict.replay.split(":", 1)[0], "sweeps": sweeps},
+        summary={"replay": verdict.replay.split(":", 1)[0], "sweeps": sweeps,
+                 "study": "honest" if study.honest else "not honest"},
         problems=verdict.problems,
-        diagnosis=diagnosis(data) if verdict.replay.startswith("differs") else "",
+        diagnosis=found or (study.findings[0] if study.findings else ""),
+        study_runs=study.runs,
     )
 
 
@@ -81,7 +98,7 @@ ASSIGNMENT = Assignment(
     title="Reproduce a 1986 experiment (mirror symmetry, Rumelhart, Hinton & Williams)",
     source="notebooks/instructor/05_assignment_solution.ipynb",
     student_copy="notebooks/05_assignment.ipynb",
-    collected=("inputs", "targets", "net", "initial_weights", "errors", "sweeps"),
+    collected=("inputs", "targets", "net", "initial_weights", "errors", "sweeps", *STUDY_NAMES),
     collect="labutils.checks:submission_data",
     entries=ENTRIES,
     rubric=load_rubric(Path(__file__).with_name("rubric.toml")),
