@@ -7,7 +7,8 @@ nn.Sequential in float32, optim.SGD, the paper's rule, a cap of CAP sweeps) with
 what the collection cell would hand over (labutils.checks.submission_data, loaded as the grader
 loads it) and the plug-in's own judge scores it, sample of study runs and all. No sandbox: the
 notebook around it is not what is measured. The study runs are trained once per seed and
-shared by the solutions whose studies include them (the same code gives the same run).
+shared by the solutions whose studies include them, and a solution's own run is its study's
+run from its seed (the same code gives the same run).
 
 `python -m benchmarks.honest_seeds [--seeds 200] [--cap 5000] [--jobs N]` prints each solution
 that loses points and the count.
@@ -40,35 +41,43 @@ def _definitions(cap: int) -> dict:
     return namespace
 
 
-def study_pool(seeds: range, cap: int) -> dict[int, tuple]:
-    """seed -> (start, sweeps, learned) of an honest study run, for each seed."""
-    namespace = _definitions(cap)
-    return {seed: namespace["study_run"](seed) for seed in seeds}
+def trained_runs(seeds: list[int], cap: int) -> dict[int, dict]:
+    """seed -> the names of the honest solution's run from that seed (HONEST_MAIN), and
+    whether it learned; a study's run from a seed is the same run."""
+    runs = {}
+    for seed in seeds:
+        namespace = _definitions(cap)
+        namespace["SEED"] = seed
+        exec(HONEST_MAIN, namespace)
+        runs[seed] = {name: namespace[name] for name in
+                      ("net", "initial_weights", "errors", "sweeps", "inputs", "targets")}
+        runs[seed]["learned"] = namespace["learned"](namespace["net"])
+    return runs
 
 
-def honest_collection(seed: int, cap: int, pool: dict[int, tuple]) -> bytes:
-    """The collection file of the honest solution with fixed seed `seed`."""
+def honest_collection(seed: int, cap: int, runs: dict[int, dict]) -> bytes:
+    """The collection file of the honest solution with fixed seed `seed` (its study: the
+    STUDY_RUNS seeds from it on)."""
     namespace = _definitions(cap)
-    namespace["SEED"] = seed
-    exec(HONEST_MAIN, namespace)
-    namespace["runs"] = [pool[s] for s in range(seed, seed + STUDY_RUNS)]
-    exec(HONEST_STUDY.split("\n", 1)[1], namespace)  # the study's names from the shared runs
+    namespace.update(runs[seed])
+    namespace["runs"] = [(runs[s]["initial_weights"], runs[s]["sweeps"], runs[s]["learned"])
+                         for s in range(seed, seed + STUDY_RUNS)]
+    exec(HONEST_STUDY.split("\n", 1)[1], namespace)  # the study's names from those runs
     buffer = io.BytesIO()
     torch.save(submission_data(namespace), buffer)
     return buffer.getvalue()
 
 
-def judged(seed: int, cap: int, pool: dict[int, tuple]) -> tuple[int, dict[str, float], str]:
+def judged(seed: int, cap: int, runs: dict[int, dict]) -> tuple[int, dict[str, float], str]:
     """(seed, the auto rubric lines that lost points and the fraction kept, the diagnosis)."""
-    judgement = ASSIGNMENT.judge(*load_data(honest_collection(seed, cap, pool),
+    judgement = ASSIGNMENT.judge(*load_data(honest_collection(seed, cap, runs),
                                             spec=ASSIGNMENT.entries))
     lost = {name: score for name, score in judgement.scores.items() if score < 1}
     return seed, lost, judgement.diagnosis
 
 
-def _pool_part(args: tuple[list[int], int]) -> dict[int, tuple]:
-    seeds, cap = args
-    return study_pool(seeds, cap)
+def _trained(args: tuple[list[int], int]) -> dict[int, dict]:
+    return trained_runs(*args)
 
 
 def _judged(args: tuple[int, int, dict]) -> tuple[int, dict[str, float], str]:
@@ -78,11 +87,11 @@ def _judged(args: tuple[int, int, dict]) -> tuple[int, dict[str, float], str]:
 def run(seeds: int, cap: int, jobs: int) -> list[tuple[int, dict[str, float], str]]:
     """Every honest solution's seed, lost lines and diagnosis (those that lost none included)."""
     every = list(range(seeds + STUDY_RUNS - 1))
-    with ProcessPoolExecutor(jobs) as pool_jobs:
-        pool: dict[int, tuple] = {}
-        for part in pool_jobs.map(_pool_part, [(every[i::jobs], cap) for i in range(jobs)]):
-            pool.update(part)
-        return list(pool_jobs.map(_judged, [(seed, cap, {s: pool[s] for s in range(
+    with ProcessPoolExecutor(jobs) as workers:
+        runs: dict[int, dict] = {}
+        for part in workers.map(_trained, [(every[i::jobs], cap) for i in range(jobs)]):
+            runs.update(part)
+        return list(workers.map(_judged, [(seed, cap, {s: runs[s] for s in range(
             seed, seed + STUDY_RUNS)}) for seed in range(seeds)]))
 
 

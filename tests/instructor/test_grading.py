@@ -309,7 +309,7 @@ def test_grade_main_writes_csv_and_signals_unreadable_files(tmp_path):
     release = tmp_path / "release.ipynb"
     nbformat.write(RELEASE, release)
     args = Namespace(submissions=[tmp_path / "bad.ipynb"], out=tmp_path / "out.csv",
-                     cell_timeout=5, total_timeout=10, release=release, jobs=1,
+                     cell_timeout=None, total_timeout=10, release=release, jobs=1,
                      unsafe_no_sandbox=False, memory=None)
     printed = io.StringIO()
     with redirect_stdout(printed):
@@ -318,6 +318,7 @@ def test_grade_main_writes_csv_and_signals_unreadable_files(tmp_path):
     assert "unreadable" in printed.getvalue() and (tmp_path / "out.csv").is_file()
     assert "assignment: rhw1986 (" in printed.getvalue()  # the default: no check cells match
     assert "rubric: " in printed.getvalue() and "replay           3 auto" in printed.getvalue()
+    assert "cell timeout: 600 s (the assignment's)" in printed.getvalue()
     args.cell_timeout = 0
     with pytest.raises(ValueError, match="at least 1 second"):
         grade_main(args)

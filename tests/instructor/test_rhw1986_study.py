@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import random
+from pathlib import Path
 
 import pytest
 import torch
@@ -139,3 +140,17 @@ def test_the_plugin_scores_the_study_and_diagnoses_a_forged_one(honest, monkeypa
     assert honest_judgement.study_runs[8] == honest["study_sweeps"][8]
     assert {"study_honest", "study_statistics"} <= {
         line.name for line in ASSIGNMENT.rubric.of_kind("auto")}
+
+
+def test_the_default_cell_timeout_follows_from_the_notebooks_longest_budget():
+    import nbformat
+
+    from labutils.instructor.assignments import rhw1986
+
+    root = Path(__file__).resolve().parents[2]
+    nb = nbformat.read(root / rhw1986.ASSIGNMENT.student_copy, as_version=4)
+    part5 = " ".join(next(cell.source for cell in nb.cells
+                          if cell.source.startswith("## Part 5")).split())
+    assert f"takes 1 to {rhw1986.LONGEST_CELL_BUDGET_S // 60} minutes" in part5
+    assert f"allows each cell {rhw1986.CELL_TIMEOUT_S // 60} minutes" in part5
+    assert ASSIGNMENT.cell_timeout >= 2 * rhw1986.LONGEST_CELL_BUDGET_S

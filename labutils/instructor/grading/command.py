@@ -28,7 +28,8 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         + " (default: the one whose check cells --release has, else "
                         + default_assignment() + ")")
     parser.add_argument("--out", type=Path, default=None, help="write the results as CSV here")
-    parser.add_argument("--cell-timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help="seconds per cell (default: the assignment's, from its time budgets)")
     parser.add_argument("--total-timeout", type=int, default=900,
                         help="seconds per submission, whatever it starts")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
@@ -44,7 +45,7 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def grade_main(args: argparse.Namespace) -> int:
     """Grade; 0 when every submission could be graded, 1 if some could not."""
-    if args.cell_timeout < 1 or args.total_timeout < 1:
+    if (args.cell_timeout or 1) < 1 or args.total_timeout < 1:
         raise ValueError("--cell-timeout and --total-timeout must be at least 1 second")
     if getattr(args, "jobs", 1) < 1:
         raise ValueError("--jobs must be at least 1")
@@ -53,6 +54,8 @@ def grade_main(args: argparse.Namespace) -> int:
     release = load_reference_release(given, assignment.source, assignment.student_copy)
     print(f"assignment: {assignment.name} ({assignment.title}; {how})")
     print("\n".join(assignment.rubric.describe()))
+    cell_timeout = args.cell_timeout or assignment.cell_timeout
+    print(f"cell timeout: {cell_timeout} s" + ("" if args.cell_timeout else " (the assignment's)"))
     print(f"release: {release.source}\nrelease sha256: {release.sha256}")
     unsafe = bool(getattr(args, "unsafe_no_sandbox", False))
     if unsafe:
@@ -60,7 +63,7 @@ def grade_main(args: argparse.Namespace) -> int:
     memory = getattr(args, "memory", None)
     limits = Limits(memory_bytes=memory * 2**20, cpu_seconds=args.total_timeout + 5) if memory \
         else None
-    grades = grade_all(args.submissions, release, args.cell_timeout, args.total_timeout,
+    grades = grade_all(args.submissions, release, cell_timeout, args.total_timeout,
                        jobs=int(getattr(args, "jobs", 1) or 1), unsafe_no_sandbox=unsafe,
                        limits=limits, assignment=assignment)
     print()

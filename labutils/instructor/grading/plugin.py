@@ -204,6 +204,9 @@ class Assignment:
     """The tensors the grader accepts from the collection file (keys or glob patterns)."""
     rubric: Rubric
     judge: Judge
+    cell_timeout: int = 120
+    """The grader's default seconds per cell: the longest time budget the notebook states for
+    a cell, with margin (`--cell-timeout` overrides it)."""
     shared_data: Callable[[], dict[str, Path]] | None = None
     """Data the notebook needs (e.g. a data set): {environment variable: folder on the grader's
     machine}, each folder shown read-only at its own path in the sandbox, named to the kernel
