@@ -107,3 +107,28 @@ def test_html_comments_are_blanked_like_the_pattern_did():
     assert without_html_comments("a<!-- b --> c <!-- d") == "a  c <!-- d"
     assert without_html_comments("<!-->x-->y") == " y"
     assert without_html_comments("no comment") == "no comment"
+
+
+def test_an_untouched_release_scores_no_words_whatever_its_badge_and_setup_urls():
+    """The instructor's copy and a published release differ in the badge and setup URLs only
+    (another repository, a release tag): the intro must not count as the student's text."""
+    import json
+    from pathlib import Path
+
+    import nbformat
+
+    from labutils.instructor.assignment import ANSWER_PLACEHOLDER
+
+    copy = Path(__file__).resolve().parents[2] / "notebooks" / "05_assignment.ipynb"
+    instructor = nbformat.read(copy, as_version=4)
+    published = nbformat.from_dict(json.loads(json.dumps(instructor)))
+    for cell in published.cells[:2]:
+        cell.source = (cell.source.replace("github.com/dl-lab-course/dl-lab-course",
+                                           "github.com/some-university/dl-course-2027")
+                       .replace("/blob/main/", "/blob/v2027.1/").replace("@main", "@v2027.1"))
+    assert published.cells[0].source != instructor.cells[0].source
+    placeholders = sum(c.source.count(ANSWER_PLACEHOLDER) for c in instructor.cells)
+    assert report_words(published, instructor) == (0, placeholders)
+    for cell in published.cells:
+        cell.source = cell.source.replace(ANSWER_PLACEHOLDER, "my three words")
+    assert report_words(published, instructor) == (3 * placeholders, 0)

@@ -28,6 +28,9 @@ _VOLATILE = [
     (re.compile(r"\x1b\[[0-9;]{0,32}m"), ""),
     (re.compile(r"/tmp/[\w./-]*"), "<tmp>"),
 ]
+_URL = re.compile(r"[a-z][a-z0-9+.-]{0,20}://[^\s()<>\[\]]*", re.IGNORECASE)
+"""A link's address (badges and setup cells point at different copies of the course)."""
+_WORD = re.compile(r"[^\W_][\w'’-]*")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -116,23 +119,30 @@ def report_words(
 ) -> tuple[int, int]:
     """(words the student wrote in markdown, answer placeholders still unfilled).
 
-    Counts markdown cells that are not verbatim release cells, without HTML comments and the
-    placeholder; so added cells count too.
+    Each markdown line of the submission is compared with the lines of the release's markdown
+    cells, links left out (a badge or setup URL differs between the instructor's copy and a
+    published release): a release line counts no words, any other line counts its own, so
+    added cells count too; HTML comments and the placeholder count none.
     """
-    given = {cell.source.strip() for cell in release.cells if cell.cell_type == "markdown"}
+    given = {_plain_line(line) for cell in release.cells if cell.cell_type == "markdown"
+             for line in without_html_comments(cell.source).split("\n")}
     words = 0
     unfilled = 0
     for cell in submission.cells:
         if cell.cell_type != "markdown":
             continue
         unfilled += cell.source.count(ANSWER_PLACEHOLDER)
-        if cell.source.strip() in given:
-            continue
         text = without_html_comments(cell.source).replace(ANSWER_PLACEHOLDER, " ")
-        for line in given_lines(release):
-            text = text.replace(line, " ")
-        words += len(re.findall(r"[^\W_][\w'’-]*", text))
+        for line in text.split("\n"):
+            plain = _plain_line(line)
+            if plain not in given:
+                words += len(_WORD.findall(plain))
     return words, unfilled
+
+
+def _plain_line(line: str) -> str:
+    """A markdown line without its links' addresses, blanks collapsed (linear in the line)."""
+    return " ".join(_URL.sub(" ", line).split())
 
 
 def without_html_comments(text: str) -> str:
@@ -147,13 +157,3 @@ def without_html_comments(text: str) -> str:
         start = closing + 3
     parts.append(text[start:])
     return " ".join(parts)
-
-
-def given_lines(release: nbformat.NotebookNode) -> list[str]:
-    """Non-trivial lines of the release's answer cells (question text the student kept)."""
-    lines = []
-    for cell in release.cells:
-        if cell.cell_type == "markdown" and ANSWER_PLACEHOLDER in cell.source:
-            lines += [line for line in cell.source.split("\n")
-                      if len(line.strip()) > 3 and ANSWER_PLACEHOLDER not in line]
-    return lines
