@@ -18,13 +18,12 @@ from dataclasses import dataclass
 import torch
 
 from labutils.instructor.rhw1986.analysis import classify_failures
-from labutils.instructor.rhw1986.dataset import N_CASES, N_INPUTS, symmetry_dataset
-from labutils.instructor.rhw1986.model import ACTIVATIONS
 from labutils.instructor.rhw1986.model import initial_weights as draw_initial
 from labutils.instructor.rhw1986.options import check_choice, check_count, check_options
 from labutils.instructor.rhw1986.study import StudyResult, stack_weights
 from labutils.network_facts import as_weights, check_weights
 from labutils.progress import progress
+from labutils.symmetry_task import ACTIVATIONS, N_CASES, N_INPUTS, cases
 
 Weights = dict[str, torch.Tensor]
 
@@ -61,7 +60,8 @@ class BatchedEngine:
         self.dtype = dtype
         # Cases are held with the 8 symmetric ones first, so the stopping check is one max over
         # the 56 others (their error y - d must stay below the tolerance) and one min over the 8.
-        x, d = symmetry_dataset(dtype)
+        x, d = cases(dtype=dtype)
+        d = d[:, None]
         order = torch.argsort(-d[:, 0], stable=True)
         self.n_symmetric = int(d.sum())
         self.row_of_case = torch.argsort(order).tolist()
@@ -339,7 +339,7 @@ def train_many(
     tolerance, factor = check_options(
         max_sweeps, criterion, optimizer, momentum_form, loss, lr, momentum, scheduler
     )
-    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("activation", activation, tuple(ACTIVATIONS))
     if initial_weights is not None:
         hidden = check_weights(initial_weights, batched=True)
         given = torch.as_tensor(initial_weights["hidden.weight"]).shape[0]
