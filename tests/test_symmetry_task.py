@@ -31,6 +31,10 @@ def start(seed: int, hidden: int = 2, dtype: torch.dtype = torch.float64) -> dic
             for k, s in weight_shapes(hidden).items()}
 
 
+FUNCTIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+"""The hidden-unit functions written out here, independently of ACTIVATIONS."""
+
+
 class Net(nn.Module):
     """A 6-h-1 network of nn.Linear layers named as WEIGHT_KEYS say."""
 
@@ -40,7 +44,7 @@ class Net(nn.Module):
         self.hidden = nn.Linear(6, h, dtype=w["hidden.weight"].dtype)
         self.output = nn.Linear(h, 1, dtype=w["hidden.weight"].dtype)
         self.load_state_dict(w)
-        self.fn = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[name]
+        self.fn = FUNCTIONS[name]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.output(self.fn(self.hidden(x))))
@@ -134,12 +138,11 @@ def test_sweeps_equal_autograd_and_momentum_by_hand(name):
         eps, alpha = 0.3 / (t + 1), 0.7
         w_before = w
         w, velocity = sweep(w, velocity, eps=eps, alpha=alpha, hidden=name)
-        hidden = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[name]
-        y = torch.sigmoid(hidden(x @ params["hidden.weight"].T + params["hidden.bias"])
+        y = torch.sigmoid(FUNCTIONS[name](x @ params["hidden.weight"].T + params["hidden.bias"])
                           @ params["output.weight"][0] + params["output.bias"])
         error = 0.5 * ((y - d) ** 2).sum()
         grads = torch.autograd.grad(error, list(params.values()))
-        assert float(gradient(w_before, hidden=name)[0]) == pytest.approx(float(error), abs=1e-12)
+        assert float(gradient(w_before, hidden=name)[0]) == pytest.approx(error.item(), abs=1e-12)
         with torch.no_grad():
             for (k, p), g in zip(params.items(), grads, strict=True):
                 moved[k] = -eps * g + alpha * moved[k]
