@@ -114,13 +114,13 @@ def _computes(y: torch.Tensor | None, tol: float, hidden_fn=torch.sigmoid, outpu
     """forward(weights) -> bool: does the network's output `y` come from these weights?"""
     x, _ = cases()
 
-    def forward(weights: dict[str, torch.Tensor]) -> bool:
+    def computes(weights: dict[str, torch.Tensor]) -> bool:
         if y is None:
             return False
         w = {k: v.to(torch.float64) for k, v in weights.items()}
         return bool((forward(w, x, hidden_fn, output_fn)[1] - y).abs().max() <= tol)
 
-    return forward
+    return computes
 
 
 def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
