@@ -19,11 +19,13 @@ export LABUTILS_PROGRESS ?= 0
 export PYTHONHASHSEED := 0
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-               --ignore=notebooks/05_assignment.ipynb -p no:cacheprovider
+               --ignore=notebooks/05_assignment.ipynb --ignore=notebooks/06_assignment_mnist.ipynb \
+               -p no:cacheprovider
 # Threshold tests judge what nbval's run of the lessons printed (tests/conftest.py): they run in
 # the same pytest session, after the notebooks, so each lesson is executed once. Unit runs
 # deselect them (they would have nothing to read).
-EXECUTED_TESTS := $(wildcard tests/test_executed_lessons.py tests/instructor/test_executed_report.py)
+EXECUTED_TESTS := $(wildcard tests/test_executed_lessons.py tests/instructor/test_executed_report.py \
+                            tests/instructor/test_executed_mnist_budget.py)
 UNIT_FLAGS := -m "not executed_lessons"
 # What `make nbval` checks; e.g. `make nbval NBVAL_PATHS=notebooks/02_optimizers.ipynb`.
 NBVAL_PATHS ?= notebooks $(EXECUTED_TESTS)
