@@ -64,7 +64,7 @@ class BudgetVerdict:
     beats_target: bool = False
     findings: list[str] = field(default_factory=list)
     diagnosis: str = ""
-    """One line: what the verdict comes to."""
+    """What is wrong, in a few words ('' when the task is solved)."""
 
     @property
     def solved(self) -> bool:
@@ -139,9 +139,7 @@ def _diagnose(verdict: BudgetVerdict) -> BudgetVerdict:
         problems[MAX_PROBLEMS:] = [f"(+{len(problems) - MAX_PROBLEMS} more)"]
     if not verdict.data_ok:
         verdict.diagnosis = "not judged: " + (problems[0] if problems else "no data")
-    elif verdict.solved:
-        verdict.diagnosis = "within the budget and beats the target accuracy"
-    else:
+    elif not verdict.solved:
         misses = [what for what, ok in (("over the budget", verdict.under_budget),
                                         ("below the target accuracy", verdict.beats_target))
                   if not ok]
