@@ -12,7 +12,6 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from labutils.colab import read_course_repository
 from labutils.instructor.assignment import (
     BEGIN_ANSWER,
     BEGIN_SOLUTION,
@@ -24,6 +23,7 @@ from labutils.instructor.assignment import (
     check_name,
     release_notebook,
 )
+from labutils.instructor.course.badges import read_course_repository
 from labutils.mlp_budget import CHECK_READS
 
 REPO = Path(__file__).resolve().parents[2]
