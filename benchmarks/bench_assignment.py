@@ -16,7 +16,8 @@ from torch import nn
 
 from benchmarks.harness import Row, median_time
 from labutils.instructor.assignments.rhw1986 import LONGEST_CELL_BUDGET_S
-from labutils.instructor.rhw1986 import symmetry_dataset, train_many
+from labutils.instructor.rhw1986 import train_many
+from labutils.symmetry_task import cases
 
 SEEDS, CAP = 50, 5000
 BUDGET_S = LONGEST_CELL_BUDGET_S
@@ -48,7 +49,8 @@ def study_seed_sweeps() -> int:
 
 def student_loop(dtype: torch.dtype, seeds: int = 2, sweeps: int = 400) -> None:
     """The typical loop: per seed, nn.Sequential + optim.SGD, stopping test every sweep."""
-    x, d = symmetry_dataset(dtype)
+    x, d = cases(dtype=dtype)
+    d = d[:, None]
     for seed in range(seeds):
         net = notebook_net(seed, dtype)
         optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)

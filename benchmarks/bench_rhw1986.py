@@ -16,20 +16,16 @@ import torch
 from torch import nn
 
 from benchmarks.harness import Row, median_time
-from labutils.instructor.rhw1986 import (
-    SymmetryNet,
-    initial_weights,
-    summed_squared_error,
-    symmetry_dataset,
-    train_many,
-)
+from labutils.instructor.rhw1986 import SymmetryNet, initial_weights, train_many
+from labutils.symmetry_task import cases, summed_error
 
 SEEDS, SWEEPS = 1000, 5000
 
 
 def baseline_bmm(n_seeds: int, sweeps: int) -> None:
     """Baseline B: all seeds batched with torch.bmm and autograd; finished seeds are masked."""
-    x, d = symmetry_dataset(torch.float32)
+    x, d = cases(dtype=torch.float32)
+    d = d[:, None]
     xs = x.expand(n_seeds, 64, 6)
     gen = torch.Generator().manual_seed(0)
     w1 = nn.Parameter(torch.empty(n_seeds, 6, 2).uniform_(-0.3, 0.3, generator=gen))
@@ -74,7 +70,8 @@ def fused_sweep(w1, w2, v1, v2, x1, d, lr: float, momentum: float) -> torch.Tens
 def compile_probe(n_seeds: int = SEEDS, sweeps: int = 2000) -> dict:
     """Eager vs torch.compile on fused_sweep (fixed seed count, no stopping): per seed-sweep
     times and the compile time, to judge whether compiling pays off inside a notebook."""
-    x, d = symmetry_dataset(torch.float32)
+    x, d = cases(dtype=torch.float32)
+    d = d[:, None]
     x1 = torch.cat([x, torch.ones(64, 1)], dim=1)
     out = {}
     previous = torch.get_num_threads()
@@ -139,7 +136,8 @@ def run(repeats: int = 5) -> tuple[list[Row], dict]:
 
 def _per_seed_no_stop(n_seeds: int, sweeps: int) -> None:
     """Baseline A without early stopping, so every timed sweep does the full work."""
-    x, d = symmetry_dataset(torch.float32)
+    x, d = cases(dtype=torch.float32)
+    d = d[:, None]
     for index in range(n_seeds):
         net = SymmetryNet(dtype=torch.float32)
         net.load_state_dict({k: v.float() for k, v in initial_weights(0, index).items()})
@@ -147,7 +145,7 @@ def _per_seed_no_stop(n_seeds: int, sweeps: int) -> None:
         for _ in range(sweeps):
             optimizer.zero_grad()
             y = net(x)
-            summed_squared_error(y, d).backward()
+            summed_error(y, d).backward()
             optimizer.step()
             _ = bool(((y - d).abs() < 0.5).all())  # the stopping check's cost, every sweep
 

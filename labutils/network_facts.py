@@ -30,14 +30,8 @@ from dataclasses import dataclass
 
 import torch
 
-from labutils.network_weights import (
-    N_INPUTS,
-    WEIGHT_KEYS,
-    Weights,
-    as_weights,
-    check_weights,
-    weight_shapes,
-)
+from labutils.network_weights import as_weights, check_weights
+from labutils.symmetry_task import Weights, cases, forward, summed_error
 
 MARGIN = 0.1
 """Smallest |weighted sum| (net input without the bias) that an asymmetric input must give a
@@ -66,38 +60,6 @@ DEGENERATE_TOL = 1e-6
 
 # ----------------------------------------------------------------------------------------------
 # What a network computes
-
-
-def _cases() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 64 inputs (bits of 0..63, most significant first) and a bool mask of the symmetric."""
-    bits = (torch.arange(64)[:, None] >> torch.arange(N_INPUTS - 1, -1, -1)) & 1
-    return bits.to(torch.float64), (bits == bits.flip(1)).all(1)
-
-
-def network_outputs(
-    weights: Mapping[str, torch.Tensor], activation: str = "sigmoid"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Hidden activities (..., 64, h) and output activities (..., 64) on the 64 cases in order.
-
-    Works for one network's weights or batched weights (leading dimension S); the output unit
-    is logistic, the hidden units `activation` ("sigmoid", "tanh" or "relu").
-    """
-    functions = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
-    if activation not in functions:
-        raise ValueError(
-            f"unknown activation {activation!r}; valid ones are: {', '.join(functions)}"
-        )
-    w1 = torch.as_tensor(weights["hidden.weight"])
-    x = _cases()[0].to(w1.dtype)
-    hidden = functions[activation](
-        torch.einsum("ci,...hi->...ch", x, w1)
-        + torch.as_tensor(weights["hidden.bias"])[..., None, :]
-    )
-    w2 = torch.as_tensor(weights["output.weight"])[..., 0, :]
-    net_input = torch.einsum("...ch,...h->...c", hidden, w2) + torch.as_tensor(
-        weights["output.bias"]
-    )
-    return hidden, torch.sigmoid(net_input)
 
 
 def _complemented(w: Weights, flip: torch.Tensor) -> Weights:
@@ -250,7 +212,7 @@ class NetworkFacts:
 def _answers(w: Weights) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Outputs (S, 64) of S networks on their weights as given, and each hidden unit's effect
     (S, h): the largest output change when its activity is replaced by its mean (NaN: unknown)."""
-    hidden, _ = network_outputs(w)
+    hidden, _ = forward(w)
     v = w["output.weight"][:, 0, :]
     net = torch.einsum("sch,sh->sc", hidden, v) + w["output.bias"]
     y = torch.sigmoid(net)
@@ -278,13 +240,12 @@ def _twins(w1: torch.Tensor, used: torch.Tensor) -> list[float | None]:
 
 def _measure(w: Weights, bounds: dict[str, float], error_bound: float | None) -> list[NetworkFacts]:
     """The facts of S networks given as batched float64 weights (S, ...)."""
-    x, symmetric = _cases()
-    targets = symmetric.to(torch.float64)
+    x, targets = cases()
+    symmetric = targets == 1
     y, _, effect = _answers(w)
-    miss = (y - targets).abs()
-    max_miss, error = miss.amax(-1), 0.5 * (miss**2).sum(-1)
+    max_miss, error = (y - targets).abs().amax(-1), summed_error(y, targets)
     if error_bound is None:
-        error_bound = 0.5 * float(((targets - targets.mean()) ** 2).sum())
+        error_bound = float(summed_error(targets.mean().expand(targets.shape), targets))
     used = ~(effect <= bounds["used_tol"])  # an effect that is NaN counts as used
     flipped = (w["output.weight"][:, 0] > 0) & used
     normal = _complemented(w, flipped)
@@ -384,13 +345,10 @@ __all__ = [
     "SYMMETRIC_TOL",
     "TWIN_TOL",
     "USED_TOL",
-    "WEIGHT_KEYS",
     "NetworkFacts",
     "as_weights",
     "check_weights",
     "complement_normalised",
     "many_network_facts",
     "network_facts",
-    "network_outputs",
-    "weight_shapes",
 ]

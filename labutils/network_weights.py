@@ -1,5 +1,5 @@
-"""The weights of a 6-h-1 network for the mirror-symmetry task as a mapping of tensors: the
-keys, the shapes, a checked copy. Re-exported by labutils.network_facts."""
+"""The weights of a 6-h-1 network for the mirror-symmetry task as a mapping of tensors: a checked
+copy (the keys and shapes are labutils.symmetry_task's). Re-exported by labutils.network_facts."""
 
 from __future__ import annotations
 
@@ -7,23 +7,7 @@ from collections.abc import Mapping
 
 import torch
 
-WEIGHT_KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
-"""The four weight tensors of a 6-h-1 network, in the order of its parameters."""
-
-N_INPUTS = 6
-"""Input bits of the task."""
-
-Weights = dict[str, torch.Tensor]
-
-
-def weight_shapes(hidden: int) -> dict[str, tuple[int, ...]]:
-    """The shape of each weight tensor of a 6-h-1 network with `hidden` hidden units."""
-    return {
-        "hidden.weight": (hidden, N_INPUTS),
-        "hidden.bias": (hidden,),
-        "output.weight": (1, hidden),
-        "output.bias": (1,),
-    }
+from labutils.symmetry_task import N_INPUTS, WEIGHT_KEYS, Weights, weight_shapes
 
 
 def check_weights(weights: Mapping[str, torch.Tensor], batched: bool = False) -> int:
@@ -64,4 +48,4 @@ def as_weights(
     return {key: torch.as_tensor(weights[key]).detach().to(dtype).clone() for key in WEIGHT_KEYS}
 
 
-__all__ = ["N_INPUTS", "WEIGHT_KEYS", "Weights", "as_weights", "check_weights", "weight_shapes"]
+__all__ = ["as_weights", "check_weights"]

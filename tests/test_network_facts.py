@@ -17,9 +17,9 @@ from labutils.network_facts import (
     complement_normalised,
     many_network_facts,
     network_facts,
-    network_outputs,
 )
 from labutils.paper1986 import PAPER_WEIGHTS, paper_weights
+from labutils.symmetry_task import forward
 
 
 def with_magnitudes(outer: float, middle: float, inner: float) -> dict[str, torch.Tensor]:
@@ -136,8 +136,8 @@ def test_a_symmetric_input_that_does_not_cancel_fails_nonzero_sums():
 @pytest.mark.parametrize("unit", [0, 1])
 def test_complement_of_a_paper_unit_gets_the_papers_verdict(unit):
     flipped = complement_unit(paper_weights(), unit)
-    _, y = network_outputs(flipped)
-    _, y_paper = network_outputs(PAPER_WEIGHTS)
+    _, y = forward(flipped)
+    _, y_paper = forward(PAPER_WEIGHTS)
     assert float((y - y_paper).abs().max()) < 1e-12
     facts, paper = network_facts(flipped), network_facts(PAPER_WEIGHTS)
     assert facts.complemented == tuple(j == unit for j in range(2))
@@ -263,8 +263,6 @@ def test_bad_weights_are_named():
         check_weights(w)
     with pytest.raises(ValueError, match="mapping"):
         network_facts([1, 2, 3])
-    with pytest.raises(ValueError, match="unknown activation"):
-        network_outputs(paper_weights(), activation="swish")
 
 
 # --- the boundary -------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from labutils.network_facts import many_network_facts, network_facts, network_outputs
+from labutils.network_facts import many_network_facts, network_facts
 from labutils.paper1986 import PAPER_WEIGHTS, paper_weights
+from labutils.symmetry_task import cases, forward
 
 PAPER_E = network_facts(PAPER_WEIGHTS).error
 
@@ -26,10 +27,9 @@ def add_unit(w: dict, inputs: list[float], bias: float, out: float) -> dict:
 def refit_output(w: dict, logit: float = 10.0) -> dict:
     """New output weights -V and bias c: the output's net input is >= +logit on every symmetric
     case and <= -logit on every asymmetric one (the hidden units must separate the two)."""
-    hidden, _ = network_outputs(w)
+    hidden, _ = forward(w)
     total = hidden.sum(1)
-    bits = (torch.arange(64)[:, None] >> torch.arange(5, -1, -1)) & 1
-    symmetric = (bits == bits.flip(1)).all(1)
+    symmetric = cases()[1] == 1
     low, high = float(total[symmetric].max()), float(total[~symmetric].min())
     v = 2 * logit / (high - low)
     w = {k: t.clone() for k, t in w.items()}

@@ -29,13 +29,13 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from labutils.checks import _rule
-from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights
+from labutils.checks._read import as_count, as_numbers, as_tensor, find_weights
 from labutils.checks._report import RESULTS, CheckResult, Problem, run_check
 from labutils.checks._start import start_problem
 from labutils.checks._study import study_data
 from labutils.checks._training import evaluate_training
 from labutils.paper1986 import PAPER_SWEEPS
+from labutils.symmetry_task import WEIGHT_KEYS, cases, codes_of, forward
 
 CHECK_READS: dict[str, tuple[str, ...]] = {
     "dataset": ("inputs", "targets"),
@@ -64,12 +64,12 @@ def evaluate_dataset(inputs, targets) -> CheckResult:
                       "one target per row of `inputs`.")
     if not bool(((x == 0) | (x == 1)).all()):
         raise Problem("`inputs` holds values other than 0 and 1.", "each input unit is a bit.")
-    distinct = len(set(_rule.codes_of(x).tolist()))
+    distinct = len(set(codes_of(x).tolist()))
     if distinct != 64:
         raise Problem(f"`inputs` has only {distinct} different vectors among its 64 rows.",
                       "how many different vectors of six bits are there? Use each once.")
     d = d.flatten()
-    wanted = _rule.cases(_rule.codes_of(x))[1]
+    wanted = cases(codes_of(x))[1]
     wrong = int((d != wanted).sum())
     if wrong:
         hint = ("a vector is symmetric when it reads the same from both ends; its target is 1, "
@@ -100,7 +100,7 @@ def _callable_outputs(net, dtype: torch.dtype) -> torch.Tensor | None:
     """net(64 inputs) as a float64 vector, or None when `net` is not something to call."""
     if not isinstance(net, nn.Module):
         return None
-    x, _ = _rule.cases()
+    x, _ = cases()
     with torch.no_grad():
         y = net(x.to(dtype))
     if not isinstance(y, torch.Tensor) or y.numel() != 64:
@@ -113,15 +113,15 @@ def _callable_outputs(net, dtype: torch.dtype) -> torch.Tensor | None:
 
 def _computes(y: torch.Tensor | None, tol: float, hidden_fn=torch.sigmoid, output_fn=torch.sigmoid):
     """forward(weights) -> bool: does the network's output `y` come from these weights?"""
-    x, _ = _rule.cases()
+    x, _ = cases()
 
-    def forward(weights: dict[str, torch.Tensor]) -> bool:
+    def computes(weights: dict[str, torch.Tensor]) -> bool:
         if y is None:
             return False
         w = {k: v.to(torch.float64) for k, v in weights.items()}
-        return bool((_rule.outputs(w, x, hidden_fn, output_fn)[1] - y).abs().max() <= tol)
+        return bool((forward(w, x, hidden_fn, output_fn)[1] - y).abs().max() <= tol)
 
-    return forward
+    return computes
 
 
 def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
@@ -144,7 +144,7 @@ def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], tor
     weights = find_weights(net, "net", _computes(y, tol))
     if _computes(y, tol)(weights) or not strict:
         return weights, y
-    x, _ = _rule.cases()
+    x, _ = cases()
     w = {k: v.to(torch.float64) for k, v in weights.items()}
     for what, hidden_fn, output_fn in (
         ("your hidden units use tanh", torch.tanh, torch.sigmoid),
@@ -152,7 +152,7 @@ def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], tor
         ("your output unit has no logistic function", torch.sigmoid, lambda t: t),
         ("your hidden units have no activation function", lambda t: t, torch.sigmoid),
     ):
-        if bool((_rule.outputs(w, x, hidden_fn, output_fn)[1] - y).abs().max() <= tol):
+        if bool((forward(w, x, hidden_fn, output_fn)[1] - y).abs().max() <= tol):
             raise Problem(f"{what}.", "which activation function does the paper use, for the "
                           "hidden units and for the output unit?")
     raise Problem("calling `net` does not compute the paper's network from its weights.",
@@ -164,8 +164,9 @@ def _net_weights(net, strict: bool = True) -> tuple[dict[str, torch.Tensor], tor
 def evaluate_network(net, initial_weights) -> CheckResult:
     """A 6-2-1 network of logistic units; `initial_weights` drawn as the paper draws them."""
     w_net, y = _net_weights(net)
-    same = find_weights(initial_weights, "initial_weights",
-                        lambda c: all(torch.equal(c[k].double(), w_net[k].double()) for k in KEYS))
+    same = find_weights(
+        initial_weights, "initial_weights",
+        lambda c: all(torch.equal(c[k].double(), w_net[k].double()) for k in WEIGHT_KEYS))
     problem = start_problem(same)
     if problem is not None:
         raise problem
@@ -177,7 +178,7 @@ def evaluate_network(net, initial_weights) -> CheckResult:
     if y is None:
         lines.append("`net` is not a module to call, so its activation is checked by the "
                      "training check (which replays the paper's logistic units).")
-    if not all(torch.equal(same[k].double(), w_net[k].double()) for k in KEYS):
+    if not all(torch.equal(same[k].double(), w_net[k].double()) for k in WEIGHT_KEYS):
         lines.append("`net` no longer has the initial weights (fine if it is already trained).")
     return CheckResult("network", "PASS",
                        "a 6-2-1 network of the paper's units; its 17 initial weights and biases "
@@ -278,7 +279,7 @@ def submission_data(namespace: Mapping) -> dict[str, torch.Tensor]:
     def read_weights(name: str, prefix: str) -> None:
         obj = namespace[name]
         w = _net_weights(obj, strict=False)[0] if prefix == "final" else find_weights(obj, name)
-        for key in KEYS:
+        for key in WEIGHT_KEYS:
             out[f"{prefix}/{key}"] = w[key].detach().to(torch.float64).clone()
 
     def read_errors() -> None:
@@ -291,8 +292,8 @@ def submission_data(namespace: Mapping) -> dict[str, torch.Tensor]:
                  lambda: read_weights("initial_weights", "initial"), read_errors, read_sweeps):
         attempt(read)
     for prefix in ("initial", "final"):  # all four or none
-        if not all(f"{prefix}/{k}" in out for k in KEYS):
-            for k in KEYS:
+        if not all(f"{prefix}/{k}" in out for k in WEIGHT_KEYS):
+            for k in WEIGHT_KEYS:
                 out.pop(f"{prefix}/{k}", None)
     out.update(study_data(namespace))  # Part 5's runs and statistics (labutils.checks._study)
     return out

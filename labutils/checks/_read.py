@@ -15,12 +15,9 @@ import torch
 from torch import nn
 
 from labutils.checks._report import Problem
+from labutils.symmetry_task import weight_shapes
 
-KEYS = ("hidden.weight", "hidden.bias", "output.weight", "output.bias")
-"""The canonical names of the four tensors of a 6-2-1 network, as nn.Linear layers store them."""
-
-_SHAPES = {"hidden.weight": (2, 6), "hidden.bias": (2,),
-           "output.weight": (1, 2), "output.bias": (1,)}
+_SHAPES = weight_shapes(2)
 _MAX_DEPTH = 3
 _NOT_CONTAINERS = (type, types.FunctionType, types.MethodType, types.ModuleType)
 _BIAS_NAME = re.compile(r"(bias|(^|[._\d])b\d*$|^b)", re.IGNORECASE)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from labutils.checks._protocol import protocol
+from labutils.symmetry_task import cases, forward, gradient, summed_error
 
 MAX_REPLAY = 50
 """Sweeps replayed at most: enough to tell the rules apart, far too few to learn the task."""
@@ -21,47 +22,15 @@ MAX_REPLAY = 50
 Weights = dict[str, torch.Tensor]
 
 
-def cases(order: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The 64 input vectors (float64) and their targets (64,); in `order` (codes) if given."""
-    codes = torch.arange(64) if order is None else order
-    bits = ((codes[:, None] >> torch.arange(5, -1, -1)) & 1).to(torch.float64)
-    return bits, (bits == bits.flip(1)).all(1).to(torch.float64)
-
-
-def codes_of(inputs: torch.Tensor) -> torch.Tensor:
-    """The number each 6-bit row of `inputs` spells (first column most significant)."""
-    return (inputs.round().long() * (2 ** torch.arange(5, -1, -1))).sum(1)
-
-
-def outputs(w: Weights, x: torch.Tensor, hidden_fn=torch.sigmoid, output_fn=torch.sigmoid):
-    """Hidden activities (n, 2) and output activities (n,) of a 6-2-1 network."""
-    h = hidden_fn(x @ w["hidden.weight"].T + w["hidden.bias"])
-    return h, output_fn(h @ w["output.weight"][0] + w["output.bias"][0])
-
-
-def summed_error(w: Weights, x: torch.Tensor, d: torch.Tensor) -> float:
-    """The paper's E over the cases given."""
-    return 0.5 * float(((outputs(w, x)[1] - d) ** 2).sum())
-
-
-def _gradient(w: Weights, x: torch.Tensor, d: torch.Tensor,
+def _rule_gradient(w: Weights, x: torch.Tensor, d: torch.Tensor,
               broadcast: bool = False) -> tuple[float, Weights]:
-    """(the paper's E, dE/dw) over the cases given, by the chain rule written out (eq. 4-7).
-
-    With `broadcast`, the gradient is of 1/2 sum_ij (y_i - d_j)^2: outputs (64, 1) minus
-    targets (64,).
-    """
-    h, y = outputs(w, x)
-    error = 0.5 * float(((y - d) ** 2).sum())
-    miss = len(d) * y - d.sum() if broadcast else y - d
-    delta_out = miss * y * (1 - y)  # dE/d(net input) of the output unit, per case
-    delta_hidden = delta_out[:, None] * w["output.weight"][0] * h * (1 - h)
-    return error, {
-        "hidden.weight": delta_hidden.T @ x,
-        "hidden.bias": delta_hidden.sum(0),
-        "output.weight": (delta_out @ h)[None],
-        "output.bias": delta_out.sum(0, keepdim=True),
-    }
+    """(the paper's E, dE/dw) over the cases given; with `broadcast`, dE/dw is of
+    1/2 sum_ij (y_i - d_j)^2 (outputs (64, 1) minus targets (64,)): since sum_j (y_i - d_j) =
+    n (y_i - mean d), that is n times the gradient towards the mean target."""
+    error, g = gradient(w, x, d)
+    if broadcast:
+        g = {k: len(d) * v for k, v in gradient(w, x, d.mean().expand(d.shape))[1].items()}
+    return float(error), g
 
 
 @dataclass(frozen=True)
@@ -122,13 +91,14 @@ def replay(w0: Weights, sweeps: int, rule: Rule, order: torch.Tensor | None = No
     at_start, running = [], []
     for _ in range(min(sweeps, MAX_REPLAY)):
         if rule.per_case:
-            at_start.append(summed_error(w, x, d))
+            at_start.append(float(summed_error(forward(w, x)[1], d)))
         elif rule.broadcast:
-            at_start.append(0.5 * float(((outputs(w, x)[1][:, None] - d) ** 2).sum()))
+            y = forward(w, x)[1]
+            at_start.append(float(summed_error(y[:, None].expand(64, 64), d.expand(64, 64))))
         groups = [slice(c, c + 1) for c in range(64)] if rule.per_case else [slice(0, 64)]
         total = 0.0
         for group in groups:
-            error, g = _gradient(w, x[group], d[group], rule.broadcast)
+            error, g = _rule_gradient(w, x[group], d[group], rule.broadcast)
             total += error
             for k in w:
                 carried[k] = carried[k] + g[k] if rule.pile_up else g[k]

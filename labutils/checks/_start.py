@@ -14,10 +14,9 @@ from __future__ import annotations
 import torch
 
 from labutils.checks._protocol import protocol
-from labutils.checks._read import KEYS
 from labutils.checks._report import Problem
-from labutils.checks._rule import cases, outputs
 from labutils.paper1986 import paper_weights
+from labutils.symmetry_task import WEIGHT_KEYS, cases, forward
 
 _TORCH_DEFAULT = {"hidden.weight": 6 ** -0.5, "hidden.bias": 6 ** -0.5,
                   "output.weight": 2 ** -0.5, "output.bias": 2 ** -0.5}
@@ -31,7 +30,7 @@ _READ = "re-read how the paper draws the starting weights and biases (the captio
 
 
 def _flat(w: dict[str, torch.Tensor]) -> torch.Tensor:
-    return torch.cat([w[k].detach().to(torch.float64).flatten() for k in KEYS])
+    return torch.cat([w[k].detach().to(torch.float64).flatten() for k in WEIGHT_KEYS])
 
 
 def _is_known_network(w: dict[str, torch.Tensor]) -> bool:
@@ -48,18 +47,18 @@ def _is_known_network(w: dict[str, torch.Tensor]) -> bool:
 
 
 def start_problem(w: dict[str, torch.Tensor]) -> Problem | None:
-    """What is wrong with these starting weights (four tensors keyed by KEYS), or None."""
+    """What is wrong with these starting weights (four tensors keyed by WEIGHT_KEYS), or None."""
     values = _flat(w)
     if not bool(torch.isfinite(values).all()):
         return Problem("an initial value is not a finite number.", _READ + ".")
-    largest = {k: float(w[k].detach().to(torch.float64).abs().max()) for k in KEYS}
+    largest = {k: float(w[k].detach().to(torch.float64).abs().max()) for k in WEIGHT_KEYS}
     worst = max(largest, key=largest.get)
     biggest = largest[worst]
     if _is_known_network(w):
         return Problem("the initial weights are the paper's Figure 1 weights (or a scaled copy): "
                        "a network that has already learned, not a random start.", _READ + ".")
     x, d = cases()
-    if bool(((outputs({k: v.to(torch.float64) for k, v in w.items()}, x)[1] - d).abs()
+    if bool(((forward({k: v.to(torch.float64) for k, v in w.items()}, x)[1] - d).abs()
              < 0.5).all()):
         return Problem("the initial weights already solve the task: there is nothing left to "
                        "learn.", _READ + ".")
@@ -68,7 +67,7 @@ def start_problem(w: dict[str, torch.Tensor]) -> Problem | None:
         if bool((values >= 0).all()):
             return Problem(f"all 17 initial values are >= 0, up to {biggest:.3g}.",
                            _READ + ": which signs can a starting weight have?")
-        if all(largest[k] <= _TORCH_DEFAULT[k] + 1e-9 for k in KEYS):
+        if all(largest[k] <= _TORCH_DEFAULT[k] + 1e-9 for k in WEIGHT_KEYS):
             return Problem(
                 f"the initial weights look like PyTorch's own initialisation ({worst} up to "
                 f"{biggest:.2f}; nn.Linear draws from +-1/sqrt(inputs): +-0.41, then +-0.71).",

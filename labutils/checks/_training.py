@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 
 from labutils.checks import _rule
-from labutils.checks._read import KEYS, as_count, as_numbers, as_tensor, find_weights, tensors_of
+from labutils.checks._read import as_count, as_numbers, as_tensor, find_weights, tensors_of
 from labutils.checks._report import CheckResult, Problem
+from labutils.symmetry_task import WEIGHT_KEYS, codes_of
 
 RTOL = {torch.float64: 1e-6, torch.float32: 1e-4}
 """Relative tolerance between a recorded error and the replay's. An honest float32 run stays
@@ -64,7 +65,7 @@ def _read_run(initial_weights, errors, sweeps, net):
         except Problem:
             final = None
         if final is not None and all(torch.equal(final[k].double(), w0[k].double())
-                                     for k in KEYS):
+                                     for k in WEIGHT_KEYS):
             raise Problem("`initial_weights` equals the trained `net`.",
                           "save the weights right after initialisation, before training.")
     return e, n, w0
@@ -80,14 +81,14 @@ def _case_order(inputs) -> torch.Tensor | None:
         return None
     if tuple(x.shape) != (64, 6):
         return None
-    codes = _rule.codes_of(x)
+    codes = codes_of(x)
     return codes if len(set(codes.tolist())) == 64 else None
 
 
 def first_departure(w0: dict[str, torch.Tensor], e: torch.Tensor):
     """(start in float64, the replay's errors, index of the first recorded error that leaves
     the replay or None, the tolerance used) over the first MAX_REPLAY sweeps."""
-    float32 = any(w0[k].dtype != torch.float64 for k in KEYS)
+    float32 = any(w0[k].dtype != torch.float64 for k in WEIGHT_KEYS)
     rtol = RTOL[torch.float32 if float32 else torch.float64]
     w = {key: v.detach().to(torch.float64) for key, v in w0.items()}
     paper, _ = _rule.replay(w, min(len(e), _rule.MAX_REPLAY), _rule.PAPER)

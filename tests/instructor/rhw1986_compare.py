@@ -1,6 +1,6 @@
 """Comparing two networks' weights in the engine's tests (test_rhw1986*.py)."""
 
-from labutils.instructor.rhw1986 import WEIGHT_KEYS
+from labutils.symmetry_task import WEIGHT_KEYS
 
 
 def max_difference(a, b) -> float:

@@ -9,12 +9,12 @@ from copy import deepcopy
 
 import pytest
 import torch
-from labutils.colab import CourseRepository
 from nbformat import write
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from labutils import mlp_budget
 from labutils.instructor.assignment import release_notebook
+from labutils.instructor.course.badges import CourseRepository
 from labutils.instructor.grading import grade_all, load_assignment
 from labutils.instructor.grading.sandbox import sandbox_problem
 

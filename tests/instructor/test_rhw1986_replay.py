@@ -13,12 +13,11 @@ import torch
 from labutils import checks
 from labutils.instructor.assignments.rhw1986 import ASSIGNMENT, replay
 from labutils.instructor.grading.loading import load_data
-from labutils.instructor.rhw1986 import symmetry_dataset
-from labutils.network_facts import WEIGHT_KEYS, network_facts
+from labutils.network_facts import network_facts
 from labutils.paper1986 import paper_weights
+from labutils.symmetry_task import WEIGHT_KEYS, cases, weight_shapes
 
-SHAPES = {"hidden.weight": (2, 6), "hidden.bias": (2,), "output.weight": (1, 2),
-          "output.bias": (1,)}
+SHAPES = weight_shapes(2)
 
 
 def uniform_start(seed: int, bound: float) -> dict[str, torch.Tensor]:
@@ -31,10 +30,10 @@ def uniform_start(seed: int, bound: float) -> dict[str, torch.Tensor]:
 def collected(initial: dict, sweeps: int, final: dict | None = None) -> dict[str, torch.Tensor]:
     """What the collection cell hands over for an honest run of the paper's rule from `initial`
     (`final` forges the final weights)."""
-    x, d = symmetry_dataset(torch.float64)
+    x, d = cases()
     errors, replayed = replay.replay(initial, sweeps)
     final = replayed if final is None else final
-    data = {"inputs": x, "targets": d[:, 0], "errors": torch.tensor(errors, dtype=torch.float64),
+    data = {"inputs": x, "targets": d, "errors": torch.tensor(errors, dtype=torch.float64),
             "sweeps": torch.tensor(sweeps)}
     for key in WEIGHT_KEYS:
         data[f"initial/{key}"], data[f"final/{key}"] = initial[key], final[key]

@@ -13,14 +13,12 @@ from labutils.instructor.rhw1986 import (
     SymmetryNet,
     initial_weights,
     make_optimizer,
-    reference_sweep,
     stack_weights,
-    summed_squared_error,
-    symmetry_dataset,
     train_many,
     train_single,
 )
 from labutils.instructor.rhw1986.options import SCHEDULERS, WARMUP_SWEEPS
+from labutils.symmetry_task import cases, summed_error, sweep
 
 # --- single run -------------------------------------------------------------------------------
 
@@ -28,7 +26,8 @@ from labutils.instructor.rhw1986.options import SCHEDULERS, WARMUP_SWEEPS
 def test_train_single_counts_sweeps_and_stops_at_the_criterion():
     result = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), max_sweeps=3000)
     assert result.solved and result.sweeps == len(result.errors) - 1
-    x, d = symmetry_dataset()
+    x, d = cases()
+    d = d[:, None]
     y = SymmetryNet.from_weights(result.weights)(x)
     assert bool(((y > 0.5) == (d > 0.5)).all())
     assert result.failure == "solved"
@@ -36,7 +35,8 @@ def test_train_single_counts_sweeps_and_stops_at_the_criterion():
 
 
 def test_train_single_stops_at_the_first_sweep_that_meets_the_criterion():
-    x, d = symmetry_dataset()
+    x, d = cases()
+    d = d[:, None]
     half = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="half")
     strict = train_single(SymmetryNet.from_weights(initial_weights(0, 3)), criterion="0.2")
     assert strict.sweeps > half.sweeps
@@ -84,7 +84,7 @@ def reference_run(start, sweeps, factor, lr=0.1, momentum=0.9):
     """The paper's equation by hand with eps(t) = lr * factor(t)."""
     weights, velocity = start, None
     for t in range(sweeps):
-        weights, velocity = reference_sweep(weights, velocity, eps=lr * factor(t), alpha=momentum)
+        weights, velocity = sweep(weights, velocity, eps=lr * factor(t), alpha=momentum)
     return weights
 
 
@@ -123,10 +123,11 @@ def test_torchs_momentum_form_is_kept_as_a_named_option_and_differs_under_warmup
     net = SymmetryNet.from_weights(start)
     sgd = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, dampening=0)
     sched = torch.optim.lr_scheduler.LambdaLR(sgd, SCHEDULERS["warmup"](sweeps))
-    x, d = symmetry_dataset()
+    x, d = cases()
+    d = d[:, None]
     for _ in range(sweeps):
         sgd.zero_grad()
-        summed_squared_error(net(x), d).backward()
+        summed_error(net(x), d).backward()
         sgd.step()
         sched.step()
     options = {"criterion": None, "scheduler": "warmup", "momentum_form": "torch"}
@@ -149,11 +150,12 @@ def test_paper_sgd_equals_torch_sgd_with_a_constant_step():
     opt_a = make_optimizer("sgd", a.parameters())
     opt_b = make_optimizer("sgd", b.parameters(), momentum_form="torch")
     assert isinstance(opt_a, PaperSGD) and isinstance(opt_b, torch.optim.SGD)
-    x, d = symmetry_dataset()
+    x, d = cases()
+    d = d[:, None]
     for _ in range(30):
         for net, opt in ((a, opt_a), (b, opt_b)):
             opt.zero_grad()
-            summed_squared_error(net(x), d).backward()
+            summed_error(net(x), d).backward()
             opt.step()
     assert max_difference(a.weights(), b.weights()) < 1e-12
     with pytest.raises(ValueError, match="paper, torch"):

@@ -2,13 +2,14 @@
 back-propagating errors" (Nature 323, 533-536): a 6-2-1 network learns to tell whether a 6-bit
 vector is symmetric about its centre. Instructor-only: students write all of this themselves.
 
-The parts, one concern each: dataset (the 64 cases), model (the network, starting weights),
-options (the choices of a run and their checks), reference (the paper's rule by hand), single
-(train_single, one network with torch.optim), batched (train_many, thousands at once) on
-engine (BatchedEngine, all networks as one parameter matrix), study
-(StudyResult and its statistics), analysis (study summaries, failure labels) and plots. The
-paper's numbers, the judging of a network and the network pictures are the student-safe
-labutils.paper1986, labutils.network_facts and labutils.network_plots.
+The parts, one concern each: model (the network, starting weights), options (the choices of a
+run and their checks), single (train_single, one network with torch.optim), batched
+(train_many, thousands at once) on engine (BatchedEngine, all networks as one parameter
+matrix), study (StudyResult and its statistics), analysis (study summaries, failure labels) and
+plots. The task itself (the 64 cases, the forward pass, E, the
+paper's rule by hand), the paper's numbers, the judging of a network and the network pictures
+are the student-safe labutils.symmetry_task, labutils.paper1986, labutils.network_facts and
+labutils.network_plots.
 """
 
 from labutils.instructor.rhw1986.analysis import (
@@ -20,16 +21,8 @@ from labutils.instructor.rhw1986.analysis import (
     summarise_solutions,
 )
 from labutils.instructor.rhw1986.batched import flush_denormal_is_on, train_many
-from labutils.instructor.rhw1986.dataset import (
-    N_CASES,
-    N_INPUTS,
-    case_label,
-    is_symmetric,
-    symmetry_dataset,
-)
 from labutils.instructor.rhw1986.engine import BatchedEngine
 from labutils.instructor.rhw1986.model import (
-    ACTIVATIONS,
     SymmetryNet,
     batched_forward,
     draw_weights,
@@ -43,27 +36,22 @@ from labutils.instructor.rhw1986.options import (
     OPTIMIZERS,
     SCHEDULERS,
 )
-from labutils.instructor.rhw1986.reference import reference_sweep, summed_squared_error
 from labutils.instructor.rhw1986.single import PaperSGD, TrainingRun, make_optimizer, train_single
 from labutils.instructor.rhw1986.study import StudyResult, stack_weights, unstack_weights
-from labutils.network_facts import WEIGHT_KEYS, NetworkFacts, check_weights, network_facts
+from labutils.network_facts import NetworkFacts, check_weights, network_facts
 from labutils.paper1986 import PAPER_SWEEPS, PAPER_WEIGHTS, paper_weights
 from labutils.stats import wilson_interval
 
 __all__ = [
-    "ACTIVATIONS",
     "CRITERIA",
     "FACT_NAMES",
     "FAILURE_LABELS",
     "LOSSES",
     "MOMENTUM_FORMS",
-    "N_CASES",
-    "N_INPUTS",
     "OPTIMIZERS",
     "PAPER_SWEEPS",
     "PAPER_WEIGHTS",
     "SCHEDULERS",
-    "WEIGHT_KEYS",
     "BatchedEngine",
     "NetworkFacts",
     "PaperSGD",
@@ -72,23 +60,18 @@ __all__ = [
     "TrainingRun",
     "analyse_solution",
     "batched_forward",
-    "case_label",
     "check_weights",
     "classify_failure",
     "classify_failures",
     "draw_weights",
     "flush_denormal_is_on",
     "initial_weights",
-    "is_symmetric",
     "make_optimizer",
     "network_facts",
     "paper_weights",
-    "reference_sweep",
     "seed_for",
     "stack_weights",
     "summarise_solutions",
-    "summed_squared_error",
-    "symmetry_dataset",
     "train_many",
     "train_single",
     "unstack_weights",

@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from labutils.instructor.rhw1986.model import batched_forward
-from labutils.network_facts import WEIGHT_KEYS, NetworkFacts, as_weights, many_network_facts
+from labutils.network_facts import NetworkFacts, as_weights, many_network_facts
 from labutils.network_facts import network_facts as analyse_solution
+from labutils.symmetry_task import WEIGHT_KEYS
 
 FACT_NAMES = {
     "solves": "solves the task (every output within 0.5, E below the constant answer's)",

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import torch
 
 from labutils.instructor.rhw1986.analysis import classify_failures
-from labutils.instructor.rhw1986.dataset import N_CASES
 from labutils.instructor.rhw1986.engine import BatchedEngine
-from labutils.instructor.rhw1986.model import ACTIVATIONS
 from labutils.instructor.rhw1986.model import initial_weights as draw_initial
 from labutils.instructor.rhw1986.options import check_choice, check_count, check_options
 from labutils.instructor.rhw1986.study import StudyResult, stack_weights
 from labutils.network_facts import as_weights, check_weights
 from labutils.progress import progress
+from labutils.symmetry_task import ACTIVATIONS, N_CASES
 
 Weights = dict[str, torch.Tensor]
 
@@ -184,7 +183,7 @@ def train_many(
     tolerance, factor = check_options(
         max_sweeps, criterion, optimizer, momentum_form, loss, lr, momentum, scheduler
     )
-    check_choice("activation", activation, ACTIVATIONS)
+    check_choice("activation", activation, tuple(ACTIVATIONS))
     if initial_weights is not None:
         hidden = check_weights(initial_weights, batched=True)
     initial = _initial(n_seeds, seed, hidden, init_range, initial_weights)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 
 import torch
 
-from labutils.instructor.rhw1986.dataset import N_CASES, N_INPUTS, symmetry_dataset
 from labutils.network_facts import check_weights
+from labutils.symmetry_task import N_CASES, N_INPUTS, cases
 
 Weights = dict[str, torch.Tensor]
 
@@ -46,7 +46,8 @@ class BatchedEngine:
         self.dtype = dtype
         # Cases are held with the 8 symmetric ones first, so the stopping check is one max over
         # the 56 others (their error y - d must stay below the tolerance) and one min over the 8.
-        x, d = symmetry_dataset(dtype)
+        x, d = cases(dtype=dtype)
+        d = d[:, None]
         order = torch.argsort(-d[:, 0], stable=True)
         self.n_symmetric = int(d.sum())
         self.row_of_case = torch.argsort(order).tolist()

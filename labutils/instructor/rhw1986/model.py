@@ -4,7 +4,8 @@ Weights travel between the trainers, the analysis and the plots as state_dict-li
 the keys of `WEIGHT_KEYS`: "hidden.weight" (h, 6), "hidden.bias" (h,), "output.weight" (1, h),
 "output.bias" (1,). A *batched* mapping (many networks, see `train_many`) has one more leading
 dimension: (S, h, 6), (S, h), (S, 1, h), (S, 1). Checking and copying such mappings, and the
-forward pass on weights, live in labutils.network_facts (one implementation for all).
+forward pass on weights, live in labutils.network_weights and labutils.symmetry_task (one
+implementation for all).
 """
 
 from __future__ import annotations
@@ -15,29 +16,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from labutils.instructor.rhw1986.dataset import N_INPUTS
-from labutils.network_facts import WEIGHT_KEYS, check_weights, network_outputs, weight_shapes
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-"""Hidden-unit nonlinearities on offer; the paper's units are logistic ("sigmoid")."""
-
-Weights = dict[str, torch.Tensor]
-
-
-def check_activation(activation: str) -> str:
-    """Return `activation` if it is one of ACTIVATIONS, else raise ValueError listing them."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; valid ones are: {', '.join(ACTIVATIONS)}"
-        )
-    return activation
-
-
-def hidden_activation(name: str):
-    """The hidden-unit function called `name` (see ACTIVATIONS)."""
-    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[
-        check_activation(name)
-    ]
+from labutils.network_weights import check_weights
+from labutils.symmetry_task import N_INPUTS, WEIGHT_KEYS, Weights, forward, weight_shapes
+from labutils.symmetry_task import activation as activation_of
 
 
 def seed_for(seed: int, index: int) -> int:
@@ -109,7 +90,7 @@ class SymmetryNet(nn.Module):
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
-        self.activation = check_activation(activation)
+        self.activation = activation_of(activation) and activation
         self.hidden = nn.Linear(N_INPUTS, hidden, dtype=dtype)
         self.output = nn.Linear(hidden, 1, dtype=dtype)
         self.load_weights(draw_weights(hidden, init_range, generator, dtype))
@@ -145,7 +126,7 @@ class SymmetryNet(nn.Module):
 
     def hidden_activity(self, x: torch.Tensor) -> torch.Tensor:
         """Activities of the hidden units, (N, h)."""
-        return hidden_activation(self.activation)(self.hidden(x))
+        return activation_of(self.activation).function(self.hidden(x))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Net input to the output unit, (N, 1)."""
@@ -161,4 +142,4 @@ def batched_forward(
 ) -> torch.Tensor:
     """Outputs (S, 64) of S networks given as batched weights (S, ...), on the 64 cases in order."""
     check_weights(weights, batched=True)
-    return network_outputs(weights, check_activation(activation))[1]
+    return forward(weights, hidden=activation)[1]

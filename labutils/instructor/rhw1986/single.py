@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from labutils.instructor.rhw1986.analysis import classify_failure
-from labutils.instructor.rhw1986.dataset import N_CASES, symmetry_dataset
 from labutils.instructor.rhw1986.options import (
     MOMENTUM_FORMS,
     OPTIMIZERS,
@@ -21,8 +20,8 @@ from labutils.instructor.rhw1986.options import (
     check_choice,
     check_options,
 )
-from labutils.instructor.rhw1986.reference import summed_squared_error
-from labutils.network_facts import WEIGHT_KEYS, check_weights
+from labutils.network_weights import check_weights
+from labutils.symmetry_task import N_CASES, WEIGHT_KEYS, cases, summed_error
 
 Weights = dict[str, torch.Tensor]
 
@@ -131,7 +130,7 @@ def net_weights(net: nn.Module) -> Weights:
 def _loss(net: nn.Module, x: torch.Tensor, d: torch.Tensor, loss: str) -> torch.Tensor:
     """The training loss named `loss`, summed over the cases in x."""
     if loss == "sse":
-        return summed_squared_error(net(x), d)
+        return summed_error(net(x), d)
     return nn.functional.binary_cross_entropy_with_logits(net.logits(x), d, reduction="sum")
 
 
@@ -166,22 +165,23 @@ def train_single(
             "loss='cross_entropy' needs the net input of the output unit: give the network a "
             "logits(x) method (SymmetryNet has one)"
         )
-    x, d = symmetry_dataset(net.hidden.weight.dtype)
+    x, d = cases(dtype=net.hidden.weight.dtype)
+    d = d[:, None]  # a column, like the network's outputs
     opt = make_optimizer(optimizer, net.parameters(), lr, momentum, momentum_form)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, factor) if factor is not None else None
-    cases = [slice(i, i + 1) for i in range(N_CASES)] if per_pattern else [slice(None)]
+    groups = [slice(i, i + 1) for i in range(N_CASES)] if per_pattern else [slice(None)]
     errors: list[float] = []
     sweeps = None
     for t in range(max_sweeps + 1):
         with torch.no_grad():
             y = net(x)
-            errors.append(float(summed_squared_error(y, d)))
+            errors.append(float(summed_error(y, d)))
             if bool((y - d).abs().max() < tolerance):
                 sweeps = t
                 break
         if t == max_sweeps:
             break
-        for case in cases:
+        for case in groups:
             opt.zero_grad()
             _loss(net, x[case], d[case], loss).backward()
             opt.step()

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import torch
 
 from labutils.instructor.rhw1986.model import initial_weights
-from labutils.network_facts import WEIGHT_KEYS, check_weights
+from labutils.network_weights import check_weights
 from labutils.stats import wilson_interval
+from labutils.symmetry_task import WEIGHT_KEYS
 
 Weights = dict[str, torch.Tensor]
 

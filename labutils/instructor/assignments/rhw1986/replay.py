@@ -4,7 +4,7 @@ The collection cell saves plain tensors (labutils.checks.submission_data); the g
 them with `weights_only=True` and checks them key by key against the entries this assignment
 declares (type, dtype, shape, finite: rhw1986/__init__.py), and then, here:
 - the training is replayed from the student's initial weights with the paper's rule (the
-  engine's hand-written `reference_sweep`, float64: eps 0.1, alpha 0.9, summed error, one
+  hand-written `labutils.symmetry_task.sweep`, float64: eps 0.1, alpha 0.9, summed error, one
   change per sweep over all 64 cases) for exactly the student's number of sweeps, and the
   recorded errors and final weights are compared with the replay within stated tolerances;
 - the final weights are judged with labutils.network_facts (solves, mirror anti-symmetric, the
@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 import torch
 
 from labutils.checks import start_problem
-from labutils.instructor.rhw1986 import reference_sweep, symmetry_dataset
-from labutils.network_facts import WEIGHT_KEYS, network_facts
+from labutils.checks._protocol import protocol
+from labutils.network_facts import network_facts
 from labutils.paper1986 import paper_weights
+from labutils.symmetry_task import WEIGHT_KEYS, cases, forward, summed_error, sweep
 
 ERROR_RTOL = 1e-3
 """Recorded error E(t) vs replay: |difference| <= ERROR_RTOL * max(1, E(t)) (float32 training
@@ -80,20 +81,13 @@ def weights(data: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tenso
     return None
 
 
-def summed_error(w: dict[str, torch.Tensor]) -> float:
-    """The paper's E = 1/2 sum over the 64 cases of (y - d)^2."""
-    x, d = symmetry_dataset(torch.float64)
-    h = torch.sigmoid(x @ w["hidden.weight"].T + w["hidden.bias"])
-    y = torch.sigmoid(h @ w["output.weight"].T + w["output.bias"])
-    return float(0.5 * ((y - d) ** 2).sum())
-
-
 def replay(initial: dict[str, torch.Tensor], sweeps: int) -> tuple[list[float], dict]:
     """E before each of `sweeps` weight changes of the paper's rule, and the weights after."""
     w, velocity, errors = dict(initial), None, []
+    d = cases()[1]
     for _ in range(sweeps):
-        errors.append(summed_error(w))
-        w, velocity = reference_sweep(w, velocity)
+        errors.append(float(summed_error(forward(w)[1], d)))
+        w, velocity = sweep(w, velocity, eps=protocol("step"), alpha=protocol("carry"))
     return errors, w
 
 
@@ -138,9 +132,9 @@ def judge_data(data: dict[str, torch.Tensor], problems: list[str] | None = None)
 
 
 def _same_cases(inputs: torch.Tensor, targets: torch.Tensor) -> bool:
-    x, d = symmetry_dataset(torch.float64)
+    x, d = cases()
     rows = sorted(zip(inputs.tolist(), targets.tolist(), strict=True))
-    want = sorted(zip(x.tolist(), d[:, 0].tolist(), strict=True))
+    want = sorted(zip(x.tolist(), d.tolist(), strict=True))
     return rows == want
 
 
