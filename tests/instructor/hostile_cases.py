@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from labutils.instructor.grading import Limits
 from labutils.instructor.assignments.rhw1986.samples import training_submission
+from labutils.instructor.grading import Limits
 from labutils.instructor.grading.sandbox import instructor_repository
 
 JOBS = 2
