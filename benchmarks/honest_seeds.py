@@ -84,15 +84,21 @@ def _judged(args: tuple[int, int, dict]) -> tuple[int, dict[str, float], str]:
     return judged(*args)
 
 
-def run(seeds: int, cap: int, jobs: int) -> list[tuple[int, dict[str, float], str]]:
-    """Every honest solution's seed, lost lines and diagnosis (those that lost none included)."""
+def run(seeds: int, cap: int, jobs: int, echo=lambda result: None,
+        ) -> list[tuple[int, dict[str, float], str]]:
+    """Every honest solution's seed, lost lines and diagnosis (those that lost none included);
+    `echo` sees each as it is judged."""
     every = list(range(seeds + STUDY_RUNS - 1))
     with ProcessPoolExecutor(jobs) as workers:
         runs: dict[int, dict] = {}
         for part in workers.map(_trained, [(every[i::jobs], cap) for i in range(jobs)]):
             runs.update(part)
-        return list(workers.map(_judged, [(seed, cap, {s: runs[s] for s in range(
-            seed, seed + STUDY_RUNS)}) for seed in range(seeds)]))
+        results = []
+        for result in workers.map(_judged, [(seed, cap, {s: runs[s] for s in range(
+                seed, seed + STUDY_RUNS)}) for seed in range(seeds)]):
+            echo(result)
+            results.append(result)
+        return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,10 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cap", type=int, default=5000)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args(argv)
-    results = run(args.seeds, args.cap, args.jobs)
-    losing = [(seed, lost, why) for seed, lost, why in results if lost]
-    for seed, lost, why in losing:
-        print(f"seed {seed}: lost {lost} ({why})")
+    results = run(args.seeds, args.cap, args.jobs, echo=lambda result: print(
+        f"seed {result[0]}: " + (f"lost {result[1]} ({result[2]})" if result[1] else "all kept"),
+        flush=True))
+    losing = [seed for seed, lost, _ in results if lost]
     print(f"{len(losing)} of {len(results)} honest solutions (seeds 0-{args.seeds - 1}, cap "
           f"{args.cap:,}) lose automatic points")
     return 0

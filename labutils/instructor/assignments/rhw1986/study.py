@@ -6,11 +6,12 @@ made ("study/sweeps") and whether it learned ("study/learned": every output on t
 side of 0.5 after the last change; labutils.checks._study says how the notebook's names become
 these). Honest (`StudyVerdict.honest`): at least MIN_STUDY_RUNS runs, every start one the
 protocol could draw (labutils.checks.start_problem) and no two alike, and SAMPLE_RUNS runs that
-the grader picks (random.SystemRandom: never the student) replayed with the paper's rule
-(labutils.symmetry_task.sweep, float64) end as declared: a learned run learns at its declared
-sweep (within SWEEPS_TOLERANCE, for float32 training), a run that did not learn does not learn
-before its last sweep. Statistics: the success rate and the median sweeps the notebook saved
-are those of the declared runs.
+the grader picks (random.SystemRandom: never the student) replayed with the paper's rule in
+float64 (labutils.instructor.rhw1986.train_many, the batched engine; learned_at is the plain
+loop of labutils.symmetry_task.sweep that it agrees with) end as declared: a learned run learns
+at its declared sweep (within sweeps_tolerance, for float32 training), a run that did not learn
+does not learn before its last sweep. Statistics: the success rate and the median sweeps the
+notebook saved are those of the declared runs.
 """
 
 from __future__ import annotations
@@ -71,13 +72,31 @@ def learned_at(start: dict[str, torch.Tensor], limit: int) -> int | None:
     return None
 
 
-def _replay_problem(run: int, start: dict, sweeps: int, learned: bool, longest: int) -> str:
-    """Why run `run`'s replay does not end as declared ('' when it does); a run declared
-    learned is replayed until it learns, up to the study's `longest` run."""
+def replayed_sweeps(starts: list[dict[str, torch.Tensor]], limit: int) -> list[int | None]:
+    """learned_at(start, limit) for each start, all replayed at once (the batched engine,
+    float64, the same rule and sweep counting)."""
+    from labutils.instructor.rhw1986 import train_many
+
+    stacked = {key: torch.stack([s[key].to(torch.float64) for s in starts]) for key in STUDY_KEYS}
+    result = train_many(len(starts), limit + 1, criterion="half", dtype=torch.float64,
+                        lr=protocol("step"), momentum=protocol("carry"), initial_weights=stacked)
+    return [None if n is None or n > limit else int(n) for n in result.sweeps]
+
+
+def _limit(sweeps: int, learned: bool, longest: int) -> int:
+    """How far a run is replayed: a run declared learned until it learns, up to the study's
+    `longest` run; one declared not learned until just before its last sweep."""
     tol = sweeps_tolerance(sweeps)
-    limit = min(max(sweeps + tol, longest) if learned else max(sweeps - tol - 1, 0),
-                MAX_STUDY_REPLAY)
-    found = learned_at(start, limit)
+    return min(max(sweeps + tol, longest) if learned else max(sweeps - tol - 1, 0),
+               MAX_STUDY_REPLAY)
+
+
+def _replay_problem(run: int, found: int | None, sweeps: int, learned: bool, limit: int) -> str:
+    """Why run `run`, which the replay saw learn at `found` (None: not within `limit`), did
+    not end as declared ('' when it did)."""
+    tol = sweeps_tolerance(sweeps)
+    if found is not None and found > limit:
+        found = None
     if learned:
         if found is None and limit < sweeps - tol:
             return ""  # learns after MAX_STUDY_REPLAY, as declared (not replayed that far)
@@ -137,8 +156,11 @@ def judge_study(data: dict[str, torch.Tensor], rng: random.Random | None = None)
     picked = sorted((rng or random.SystemRandom()).sample(range(len(starts)),
                                                           min(SAMPLE_RUNS, len(starts))))
     if not verdict.findings:
-        verdict.findings += [problem for run in picked if (problem := _replay_problem(
-            run, starts[run], sweeps[run], learned[run], max(sweeps)))][:1]
+        limits = [_limit(sweeps[run], learned[run], max(sweeps)) for run in picked]
+        found = replayed_sweeps([starts[run] for run in picked], max(limits))
+        verdict.findings += [problem for run, seen, limit in zip(picked, found, limits, strict=True)
+                             if (problem := _replay_problem(run, seen, sweeps[run], learned[run],
+                                                            limit))][:1]
     verdict.honest = not verdict.findings
     if verdict.honest:
         verdict.runs = [n if ok else None for n, ok in zip(sweeps, learned, strict=True)]
