@@ -45,7 +45,7 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 
 def grade_main(args: argparse.Namespace) -> int:
     """Grade; 0 when every submission could be graded, 1 if some could not."""
-    if (args.cell_timeout or 1) < 1 or args.total_timeout < 1:
+    if (args.cell_timeout is not None and args.cell_timeout < 1) or args.total_timeout < 1:
         raise ValueError("--cell-timeout and --total-timeout must be at least 1 second")
     if getattr(args, "jobs", 1) < 1:
         raise ValueError("--jobs must be at least 1")
