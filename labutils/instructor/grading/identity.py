@@ -123,7 +123,7 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
     bad: list[str] = []
     for path in sorted(Path(p) for p in paths):
         raw = student_of(path, layout, pattern)
-        shown = _relative(path, root)
+        shown = relative_name(path, root)
         if raw is None:
             bad.append(f"{shown!r}: matches no id")
             continue
@@ -137,7 +137,7 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
                             + "\n  ".join(bad) + f"\nFix: {FIX}")
     twice = {s: ps for s, ps in found.items() if len(ps) > 1}
     if twice and duplicates == "error":
-        listed = "\n  ".join(f"{s}: " + ", ".join(repr(_relative(p, root)) for p in ps)
+        listed = "\n  ".join(f"{s}: " + ", ".join(repr(relative_name(p, root)) for p in ps)
                              for s, ps in sorted(twice.items()))
         raise IdentityError(f"{len(twice)} student(s) have more than one file:\n  {listed}\n"
                             "Fix: remove the extra files, or pass duplicates='last' "
@@ -146,10 +146,10 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
     for student, files in sorted(found.items()):
         files.sort(key=_natural)
         keep = files[-1]
-        result.skipped += [f"{_relative(p, root)}: {student} has a later file, "
-                           f"{_relative(keep, root)}" for p in files[:-1]]
+        result.skipped += [f"{relative_name(p, root)}: {student} has a later file, "
+                           f"{relative_name(keep, root)}" for p in files[:-1]]
         data = keep.read_bytes()
-        result.items.append(Identified(student, keep, _relative(keep, root),
+        result.items.append(Identified(student, keep, relative_name(keep, root),
                                        hashlib.sha256(data).hexdigest()))
     return result
 
@@ -161,7 +161,7 @@ def _natural(path: Path) -> list[tuple[int, int | str]]:
             for part in re.split(r"(\d+)", text) if part]
 
 
-def _relative(path: Path, root: Path | None) -> str:
+def relative_name(path: Path, root: Path | None) -> str:
     """`path` relative to `root` (its name alone when it is not under it or no root given)."""
     if root is not None:
         try:
