@@ -112,7 +112,10 @@ def grade_submission(
     grade.check_cells = prepared.check_cells
     grade.ignored = [label[i] for i in prepared.ignored]
     grade.skipped = [label[i] for i in prepared.skipped]
-    grade.not_honoured = prepared.not_honoured
+    named = {original: label[i] for i, original in enumerate(prepared.origin)
+             if original is not None}  # reading names them "cell N" (1-based, all cells)
+    grade.not_honoured = [named.get(int(text.split()[-1]) - 1, text)
+                          for text in prepared.not_honoured]
     data_name = f".grading-{secrets.token_hex(8)}.pt"
     run = execute(prepared.nb, sandbox, cell_timeout, total_timeout, slot, data_name)
     grade.seconds = run.seconds

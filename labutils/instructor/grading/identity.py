@@ -2,7 +2,8 @@
 
 Layouts (`layout=`):
 - "pattern" (default): the file name matches a regex with a named group `id`; the default is
-  the name the student README asks for, `05_assignment_<studentid>.ipynb`.
+  the names the student README asks for, `05_assignment_<studentid>.ipynb` and
+  `06_assignment_mnist_<studentid>.ipynb`.
 - "moodle": Moodle's "Download all submissions" names a folder (or, without folders, a file
   prefix) `Full Name_<participant id>_assignsubmission_file_` (mod/assign: the prefix is the
   user's full name and the assignment's unique participant id, then the plugin's type).
@@ -34,8 +35,9 @@ from pathlib import Path
 ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 """A safe student id (matched whole)."""
 
-DEFAULT_PATTERN = r"^05_assignment_(?P<id>.+?)\.ipynb$"
-"""The hand-in name of the student README: `05_assignment_<studentid>.ipynb`."""
+DEFAULT_PATTERN = r"^(?:05_assignment|06_assignment_mnist)_(?P<id>.+?)\.ipynb$"
+"""The hand-in names of the student README and notebooks: `05_assignment_<studentid>.ipynb`
+and `06_assignment_mnist_<studentid>.ipynb`."""
 
 MOODLE = re.compile(r"^(?P<name>.*?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_")
 """Moodle's folder (or file prefix): `Full Name_12345_assignsubmission_file_`."""
@@ -47,7 +49,8 @@ CANVAS = re.compile(r"^(?P<name>[^_]*?)(?:_late)?_(?P<id>\d+)_(?P<submission>\d+
 LAYOUTS = ("pattern", "moodle", "canvas")
 FIX = ("pass the layout of the download (--layout moodle or --layout canvas) or a file-name "
        "pattern with a named group id (--id-pattern '^05_assignment_(?P<id>[0-9]+)\\.ipynb$'), "
-       "or rename the files to 05_assignment_<studentid>.ipynb")
+       "or rename the files to 05_assignment_<studentid>.ipynb (06_assignment_mnist_"
+       "<studentid>.ipynb for the MNIST assignment)")
 
 
 class IdentityError(ValueError):
