@@ -118,12 +118,13 @@ def grade_main(args: argparse.Namespace) -> int:
     finally:
         if plan is not None:
             plan.book.close()
+    ids = [students[str(grade.submission)].student for grade in grades]
     for grade in grades:  # exports name a file relative to the download, never absolute
         grade.submission = Path(students[str(grade.submission)].file_name)
     print()
     print(summary_table(grades))
     if args.out is not None:
-        print(f"wrote {write_csv(grades, args.out)}")
+        print(f"wrote {write_csv(grades, args.out, ids)}")
     return 1 if any(g.status == "unreadable" for g in grades) else 0
 
 
