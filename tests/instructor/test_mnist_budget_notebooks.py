@@ -10,7 +10,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from labutils.colab import read_course_repository
 from nbclient import NotebookClient
 
 from labutils.instructor.assignment import (
@@ -24,6 +23,7 @@ from labutils.instructor.assignment import (
     check_name,
     release_notebook,
 )
+from labutils.instructor.course.badges import read_course_repository
 from labutils.mlp_budget import CHECK_READS
 
 REPO = Path(__file__).resolve().parents[2]
