@@ -191,8 +191,7 @@ def test_correct_submission(batch):
     g: Grade = batch["grades"]["correct.ipynb"]
     assert g.status == "graded" and g.runs_clean, g
     assert g.differ == [] and g.errors == [] and g.timeouts == []
-    assert g.check_cells == {"answer": "ok"}
-    assert g.feedback == {"answer": "PASS"}
+    assert g.check_cells == {"answer": "ok"} and g.feedback == {"answer": "PASS"}
     assert g.judgement == Judgement() and g.rubric is CORE_RUBRIC  # no assignment: core lines
     assert g.sandbox == "bwrap" and len(g.sha256) == 64
     assert g.points["runs"] == 1 and g.points["reproduced"] == 1 and g.total == 2
@@ -201,8 +200,7 @@ def test_correct_submission(batch):
 
 def test_wrong_answer_fails_its_check_but_is_reproduced(batch):
     g = batch["grades"]["wrong.ipynb"]
-    assert g.runs_clean and g.differ == []
-    assert g.feedback == {"answer": "FAIL"}
+    assert g.runs_clean and g.differ == [] and g.feedback == {"answer": "FAIL"}
 
 
 def test_outputs_edited_by_hand_are_reported_per_cell(batch):
