@@ -57,9 +57,9 @@ from labutils.instructor.grading.sandbox import (
     student_package,
 )
 
-CHECK_LINE = re.compile(r"^\W*(PASS|NOTE|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
+CHECK_LINE = re.compile(r"^(?:\W|\u2139)*(PASS|NOTE|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
 """How a self-check reports: `PASS name: ...`, `NOTE name: ...` (passed, with a remark) or
-`FAIL name: ...` (feedback only)."""
+`FAIL name: ...` (feedback only), after its mark (labutils.checks: ✅, ℹ️ or ❌)."""
 AFTER_TIMEOUT = "after cell timeout"
 """Feedback of a self-check that did not pass after a cell timed out: not the student's FAIL."""
 
