@@ -118,3 +118,16 @@ def test_cells_are_named_by_their_place_among_code_cells_and_first_line():
         "markdown cell 1", 'code cell 1 ("import torch")', "markdown cell 3",
         'code cell 2 ("train(net, data, epochs=5...")', "code cell 3", "grader's collection cell"]
     assert batch._unexecuted(submission) == [1, 2]  # code cells 1 and 2; 3 is empty
+
+
+def test_a_grade_that_cannot_be_recorded_stops_the_batch(recorded, tmp_path):
+    paths = [tmp_path / f"05_assignment_s{i}.ipynb" for i in range(3)]
+    for path in paths:
+        path.write_text('{"nbformat": 4}')
+
+    def on_grade(grade):
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        batch.grade_all(paths, new_notebook(), echo=lambda text: None, on_grade=on_grade)
+    assert len(recorded["graded"]) == 1  # the others never started

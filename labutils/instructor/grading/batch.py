@@ -336,11 +336,18 @@ class _Report:
     name: Callable[[Path], str]
     verbose: bool
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: threading.Event = field(default_factory=threading.Event)
+    """Set when the batch stops (Ctrl-C, a gradebook that cannot record): what has not started
+    is not started, what runs finishes and is reported."""
 
     def finished(self, grade: Grade, done: Callable[[str], None]) -> None:
         with self.lock:
             if self.on_grade is not None:
-                self.on_grade(grade)
+                try:
+                    self.on_grade(grade)
+                except BaseException:
+                    self.stopped.set()
+                    raise
             done(grade_line(grade, self.name(grade.submission)))
             if self.verbose:
                 self.echo(format_grade(grade))
@@ -356,6 +363,8 @@ def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, report:
         locks.append(lock)
 
     def one(source: InputFile, done: Callable[[str], None]) -> Grade:
+        if report.stopped.is_set():
+            raise RuntimeError("the batch was stopped before this submission started")
         slot = slots.get()
         try:
             grade = grade_submission(source, release, sandbox, cell_timeout, total_timeout,
@@ -373,7 +382,11 @@ def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, report:
     try:
         with progress_bar(len(inputs), report.echo) as done, \
                 ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            grades = list(pool.map(lambda source: one(source, done), inputs))
+            try:
+                grades = list(pool.map(lambda source: one(source, done), inputs))
+            except BaseException:  # Ctrl-C: finish (and record) only what is running
+                report.stopped.set()
+                raise
     finally:
         for lock in locks:
             if lock is not None:
