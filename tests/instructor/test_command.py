@@ -93,7 +93,7 @@ def test_sigkill_mid_batch_resumes_then_one_student_is_regraded(download, tmp_pa
     assert len(done_before) == 1, "the first batch was killed after exactly one row"
 
     out = tmp_path / "out.csv"
-    second = grade(folder, release, book, "--out", str(out))
+    second = grade(folder, release, book, "--out", str(out), "--details", str(tmp_path / "d"))
     stdout, stderr = second.communicate(timeout=600)
     assert second.returncode == 0, stderr[-2000:]
     assert "4 submission(s) found, 3 to grade, 1 already graded" in stdout
@@ -104,6 +104,11 @@ def test_sigkill_mid_batch_resumes_then_one_student_is_regraded(download, tmp_pa
     printed = [line.split()[:3] for line in stdout.splitlines()
                if line.split()[:1] and line.split()[0] in STUDENTS]
     assert len(printed) == 3 and all(p[1:] == ["graded", "2/2"] for p in printed), stdout
+    graded = [student for run, student in after if run == 2]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [f"{s}.txt" for s in graded]
+    with sqlite3.connect(book) as db:  # the whole table of each, in the gradebook
+        details = db.execute("SELECT student, details FROM rows WHERE run_id = 2").fetchall()
+    assert all(text.startswith(f"== 05_assignment_{s}.ipynb ") for s, text in details)
 
     third = grade(folder, release, book, "--regrade", "s3")
     stdout, stderr = third.communicate(timeout=600)
