@@ -273,9 +273,13 @@ def summary_table(grades: list[Grade]) -> str:
                      for r in rows)
 
 
-def write_csv(grades: list[Grade], path: Path) -> Path:
-    """All grades as CSV (one row per submission), safe to open in a spreadsheet."""
+def write_csv(grades: list[Grade], path: Path, students: list[str] | None = None) -> Path:
+    """All grades as CSV (one row per submission), safe to open in a spreadsheet; `students`
+    (one per grade) adds a first column `student`."""
     rows = [{k: spreadsheet_safe(v) for k, v in g.row().items()} for g in grades]
+    if students is not None:
+        rows = [{"student": spreadsheet_safe(s), **row}
+                for s, row in zip(students, rows, strict=True)]
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
