@@ -26,12 +26,12 @@ from labutils.instructor.assignment import (
     ANSWER_PLACEHOLDER,
     BEGIN_ANSWER,
     END_ANSWER,
-    SOLUTION_SOURCE,
     instructor_only,
     load_release,
 )
 from labutils.instructor.grading import reading_page as reading_page_module
 from labutils.instructor.grading.html_page import CSP, figure_png
+from labutils.instructor.grading.plugin import load_assignment
 from labutils.instructor.grading.reading_page import (
     extract_answers,
     navigation,
@@ -42,6 +42,7 @@ from labutils.instructor.grading.reading_page import (
 from labutils.paths import repo_root
 
 REPO = repo_root()
+RHW1986 = load_assignment("rhw1986")
 RUBRIC = [{"name": "protocol", "points": 3, "kind": "manual", "text": "each decision sourced"},
           {"name": "runs", "points": 1, "kind": "auto", "text": "runs"},
           {"name": "report-results", "points": 4, "kind": "manual", "text": "numbers"}]
@@ -173,7 +174,7 @@ def test_extract_answers_names_a_deleted_answer_cell(png):
 
 
 def test_untouched_release_has_every_answer_empty():
-    release = load_release()
+    release = load_release(REPO, RHW1986.source, RHW1986.student_copy)
     answers, figures = extract_answers(release, release)
     assert [title.split(":")[0] for title, _ in answers] == ["Part 1", "Report", "Report",
                                                               "Report"]
@@ -183,11 +184,12 @@ def test_untouched_release_has_every_answer_empty():
 def test_model_solution_answers_and_plots():
     """The instructor's worked solution, handed in as a student would: three report answers
     and the three plots its stored outputs hold."""
-    solution = nbformat.read(REPO / SOLUTION_SOURCE, as_version=4)
+    solution = nbformat.read(REPO / RHW1986.source, as_version=4)
     solution.cells = [cell for cell in solution.cells if not instructor_only(cell)]
     for cell in solution.cells:
         cell.source = cell.source.replace(BEGIN_ANSWER, "").replace(END_ANSWER, "")
-    answers, figures = extract_answers(solution, load_release())
+    answers, figures = extract_answers(solution, load_release(REPO, RHW1986.source,
+                                                              RHW1986.student_copy))
     report = [text for title, text in answers if title.startswith("Report")]
     assert len(report) == 3 and all(len(text) > 500 for text in report)
     assert "686 sweeps" in report[1] and ANSWER_PLACEHOLDER not in "".join(report)

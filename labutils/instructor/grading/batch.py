@@ -43,6 +43,7 @@ from labutils.instructor.grading.reading import (
     read_inputs,
     read_submission,
 )
+from labutils.instructor.grading.reading_page import extract_answers
 from labutils.instructor.grading.reporting import UNSAFE, Grade, format_grade
 from labutils.instructor.grading.sandbox import (
     Limits,
@@ -53,6 +54,7 @@ from labutils.instructor.grading.sandbox import (
     sandbox_uid,
     student_package,
 )
+from labutils.instructor.grading.similarity import notebook_code
 
 CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
 """How a self-check reports: `PASS name: ...` or `FAIL name: ...` (feedback only)."""
@@ -128,6 +130,9 @@ def grade_submission(
     reproduced = (executed is not None and not grade.differ and not run.problem
                   and not grade.unexecuted)
     grade.points = _score(grade, {"runs": grade.runs_clean, "reproduced": reproduced})
+    grade.answers, grade.figures = extract_answers(
+        executed if executed is not None else submission, release.nb)
+    grade.code = notebook_code(submission)
     return grade
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from labutils.instructor.assignment import check_cells, load_release
 from labutils.instructor.grading.batch import grade_all
+from labutils.instructor.grading.class_pages import after_batch
 from labutils.instructor.grading.plugin import (
     Assignment,
     all_assignments,
@@ -37,6 +38,11 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--release", type=Path, default=None,
                         help="the released student notebook to compare with (default: the "
                              "assignment's student copy in the installed instructor package)")
+    parser.add_argument("--pages", type=Path, default=None, metavar="DIR",
+                        help="write a reading page per student, the scoring sheet scores.csv "
+                             "and the class summary summary.html into DIR")
+    parser.add_argument("--scores", type=Path, default=None, metavar="SHEET",
+                        help="import the filled scoring sheet: final = automatic + manual")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions WITHOUT the bubblewrap sandbox (every row says so)")
     return parser
@@ -63,6 +69,8 @@ def grade_main(args: argparse.Namespace) -> int:
     grades = grade_all(args.submissions, release, args.cell_timeout, args.total_timeout,
                        jobs=int(getattr(args, "jobs", 1) or 1), unsafe_no_sandbox=unsafe,
                        limits=limits, assignment=assignment)
+    after_batch(grades, assignment, release, getattr(args, "pages", None),
+                getattr(args, "scores", None))
     print()
     print(summary_table(grades))
     if args.out is not None:
