@@ -88,12 +88,9 @@ def _summary_row(grade: Grade, student: str) -> SummaryRow:
     return SummaryRow(student, grade.final, points, mistakes, grade.status)
 
 
-def import_scores(grades: Sequence[Grade], sheet: str | Path) -> int:
+def import_scores(grades: Sequence[Grade], sheet: str | Path, rubric: Rubric) -> int:
     """Set each grade's `manual` points from the filled scoring `sheet` (lines not scored yet
     are left out; they count 0); return how many scores were imported."""
-    if not grades:
-        return 0
-    rubric = grades[0].rubric or Rubric(())
     students = _students(grades)
     scores = read_scores(sheet, rubric.lines, students)
     count = 0
@@ -131,7 +128,8 @@ def after_batch(grades: Sequence[Grade], assignment: Assignment, release: Releas
     """`grade --scores SHEET`: import the filled sheet (before the CSV is written);
     `grade --pages DIR`: write the reading pages, the sheet and the summary there."""
     if scores is not None:
-        echo(f"imported {import_scores(grades, scores)} manual score(s) from {scores}")
+        count = import_scores(grades, scores, assignment.rubric)
+        echo(f"imported {count} manual score(s) from {scores}")
     if pages is not None:
         paths = write_class_pages(grades, assignment, release, pages)
         echo(f"wrote {len(paths) - 2} reading page(s) into {pages}; scoring sheet "
