@@ -9,7 +9,7 @@ mistakes, the pooled study runs, the most similar solutions, links to every page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,7 @@ def write_class_pages(grades: Sequence[Grade], assignment: Assignment, release: 
 def _headline(grade: Grade) -> str:
     if grade.status == "unreadable":
         return f"NOT GRADED: {grade.problem}"
-    return f"{grade.status}; automatic {points_text(grade)}"
+    return f"{grade.status}: {points_text(grade)}"
 
 
 def _summary_row(grade: Grade, student: str) -> SummaryRow:
@@ -124,7 +124,8 @@ def import_scores_into(book, sheet: str | Path, rubric: Rubric, grader: str = ""
 
 
 def after_batch(grades: Sequence[Grade], assignment: Assignment, release: Release,
-                pages: Path | None = None, scores: Path | None = None, echo=print) -> None:
+                pages: Path | None = None, scores: Path | None = None,
+                echo: Callable[[str], object] = print) -> None:
     """`grade --scores SHEET`: import the filled sheet (before the CSV is written);
     `grade --pages DIR`: write the reading pages, the sheet and the summary there."""
     if scores is not None:
