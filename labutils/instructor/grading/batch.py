@@ -130,8 +130,7 @@ def grade_submission(
     reproduced = (executed is not None and not grade.differ and not run.problem
                   and not grade.unexecuted)
     grade.points = _score(grade, {"runs": grade.runs_clean, "reproduced": reproduced})
-    grade.answers, grade.figures = extract_answers(
-        executed if executed is not None else submission, release.nb)
+    grade.answers, grade.figures = extract_answers(submission, release.nb)  # the kernel: Agg
     grade.code = notebook_code(submission)
     return grade
 
