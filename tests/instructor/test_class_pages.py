@@ -4,6 +4,7 @@ runs no script in headless Chromium, and a filled sheet changes the final total.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -14,7 +15,17 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
-from browser_check import HOSTILE_REPORT, SCRIPT, dom_after_load, script_marks, without_csp
+from browser_check import (
+    HOSTILE_REPORT,
+    SCRIPT,
+    dom_after_load,
+    probe,
+    probed,
+    script_marks,
+    without_csp,
+)
+from matplotlib.figure import Figure
+from nbformat.v4 import new_output
 from test_grading import NO_BWRAP, RELEASE, submission
 
 from labutils.instructor.grading.class_pages import (
@@ -25,6 +36,7 @@ from labutils.instructor.grading.class_pages import (
 )
 from labutils.instructor.grading.command import grade_main
 from labutils.instructor.grading.gradebook import Gradebook
+from labutils.instructor.grading.html_page import figure_png
 from labutils.instructor.grading.plugin import load_assignment
 from labutils.instructor.grading.reading_page import page_filename
 
@@ -33,6 +45,7 @@ for step in range(3):
     squares = [value * value + step for value in range(step + 10) if value % 2 == 0]
     print(len(notes) + sum(squares), max(squares), min(squares))'''
 STUDENTS = ("alice", "bob")
+PLOT = base64.b64encode(figure_png(Figure(figsize=(2, 1)))).decode("ascii")
 RUBRIC = load_assignment("rhw1986").rubric
 
 
@@ -56,8 +69,10 @@ def graded(tmp_path_factory):
         pytest.skip(NO_BWRAP)
     folder = tmp_path_factory.mktemp("class")
     nbformat.write(RELEASE, folder / "release.ipynb")
-    nbformat.write(submission(report=HOSTILE_REPORT, before=[HOSTILE_CODE]),
-                   folder / "alice.ipynb")
+    alice = submission(report=HOSTILE_REPORT, before=[HOSTILE_CODE])
+    alice.cells[1].execution_count = 1  # the plot she saved with it
+    alice.cells[1].outputs = [new_output("display_data", data={"image/png": PLOT})]
+    nbformat.write(alice, folder / "alice.ipynb")
     nbformat.write(submission(answer=41, before=[HOSTILE_CODE]), folder / "bob.ipynb")
     printed = _grade(folder, pages=folder / "pages", out=folder / "before.csv")
     return SimpleNamespace(folder=folder, pages=folder / "pages", printed=printed)
@@ -92,6 +107,14 @@ def test_hostile_report_and_code_run_no_script_in_chromium(graded, page, tmp_pat
     for dom in (dom_after_load(path), dom_after_load(bare)):
         assert script_marks(dom) == []
         assert not re.search(r"<(a|iframe)\s[^>]*(href|src)=\"\s*javascript:", dom, re.I)
+
+
+def test_reading_page_shows_the_saved_plot_in_chromium(graded, tmp_path):
+    page = (graded.pages / page_filename("alice")).read_text(encoding="utf-8")
+    assert page.count("<figure>") == 1
+    (tmp_path / "probed.html").write_text(probed(page), encoding="utf-8")
+    found = probe(tmp_path / "probed.html")
+    assert found["images"] == found["loaded"] == 1 and found["scripts"] == 0
 
 
 def test_filled_sheet_changes_the_final_total(graded):
