@@ -90,6 +90,7 @@ def test_pages_sheet_and_summary_are_written(graded):
     summary = (graded.pages / SUMMARY).read_text(encoding="utf-8")
     assert all(f'href="{page_filename(s)}"' in summary for s in STUDENTS)
     assert "<h3>alice (" in summary and " and bob (" in summary  # the copied code, side by side
+    assert "<th>protocol</th><td>manual</td><td>4</td><td>not scored yet</td>" in summary
     alice = (graded.pages / page_filename("alice")).read_text(encoding="utf-8")
     assert f'href="{page_filename("bob")}"' in alice and 'href="summary.html"' in alice
     assert "Plain words <strong>bold</strong>" in alice  # the report, rendered

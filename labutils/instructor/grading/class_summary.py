@@ -116,7 +116,8 @@ def _rubric(graded, lines) -> list[str]:
         rates.append(rate)
         mean = f"{statistics.mean(got):.2f}" if got else "-"
         rows.append(f"<tr><th>{escaped(line.name)}</th><td>{escaped(line.kind)}</td>"
-                    f"<td>{line.points:g}</td><td>{full} of {len(got)} ({rate:.0%})</td>"
+                    f"<td>{line.points:g}</td><td>"
+                    f"{f'{full} of {len(got)} ({rate:.0%})' if got else 'not scored yet'}</td>"
                     f"<td>{mean}</td><td>{escaped(line.text)}</td></tr>")
     figure = Figure(figsize=(6.5, 0.35 * len(lines) + 0.8))
     axes = figure.subplots()
