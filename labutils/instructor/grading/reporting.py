@@ -58,7 +58,7 @@ class Grade:
     answers: list[tuple[str, str]] = field(default_factory=list, repr=False)
     """(title, the student's markdown) per answer cell of the release, for the reading page."""
     figures: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
-    """(caption, PNG bytes) of the pictures the grader's run showed, for the reading page."""
+    """(caption, PNG bytes) of the pictures saved in the submission, for the reading page."""
     code: str = field(default="", repr=False)
     """The submission's code (self-checks left out), for the similarity of solutions."""
     manual: dict[str, float] | None = None
