@@ -46,6 +46,7 @@ from labutils.instructor.grading.reading import (
     read_inputs,
     read_submission,
 )
+from labutils.instructor.grading.reading_page import extract_answers
 from labutils.instructor.grading.reporting import UNSAFE, Grade, format_grade
 from labutils.instructor.grading.sandbox import (
     Limits,
@@ -56,6 +57,7 @@ from labutils.instructor.grading.sandbox import (
     sandbox_uid,
     student_package,
 )
+from labutils.instructor.grading.similarity import notebook_code
 
 CHECK_LINE = re.compile(r"^(?:\W|\u2139)*(PASS|NOTE|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
 """How a self-check reports: `PASS name: ...`, `NOTE name: ...` (passed, with a remark) or
@@ -143,6 +145,8 @@ def grade_submission(
     reproduced = (executed is not None and not grade.differ and not run.problem
                   and not grade.unexecuted)
     grade.points = _score(grade, {"runs": grade.runs_clean, "reproduced": reproduced})
+    grade.answers, grade.figures = extract_answers(submission, release.nb)  # the kernel: Agg
+    grade.code = notebook_code(submission)
     return grade
 
 

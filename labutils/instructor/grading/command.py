@@ -17,6 +17,7 @@ from pathlib import Path
 
 from labutils.instructor.assignment import check_cells, load_release
 from labutils.instructor.grading.batch import grade_all
+from labutils.instructor.grading.class_pages import after_batch
 from labutils.instructor.grading.gradebook_batch import (
     BatchPlan,
     add_batch_arguments,
@@ -67,6 +68,11 @@ def add_grade_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--release", type=Path, default=None,
                         help="the released student notebook to compare with (default: the "
                              "assignment's student copy in the installed instructor package)")
+    parser.add_argument("--pages", type=Path, default=None, metavar="DIR",
+                        help="write a reading page per student, the scoring sheet scores.csv "
+                             "and the class summary summary.html into DIR")
+    parser.add_argument("--scores", type=Path, default=None, metavar="SHEET",
+                        help="import the filled scoring sheet: final = automatic + manual")
     parser.add_argument("--unsafe-no-sandbox", action="store_true",
                         help="run submissions WITHOUT the bubblewrap sandbox (every row says so)")
     parser.add_argument("--details", type=Path, default=None, metavar="DIR",
@@ -121,6 +127,9 @@ def grade_main(args: argparse.Namespace) -> int:
     ids = [students[str(grade.submission)].student for grade in grades]
     for grade in grades:  # exports name a file relative to the download, never absolute
         grade.submission = Path(students[str(grade.submission)].file_name)
+        grade.student = students[str(grade.submission)].student
+    after_batch(grades, assignment, release, getattr(args, "pages", None),
+                getattr(args, "scores", None))
     print()
     print(summary_table(grades))
     if args.out is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from labutils.instructor.grading.plugin import Assignment, Entry, Judgement, load_rubric
+from labutils.paper1986 import PAPER_SWEEPS
 
 WEIGHT_SHAPES = {"hidden.weight": (2, 6), "hidden.bias": (2,), "output.weight": (1, 2),
                  "output.bias": (1,)}
@@ -86,4 +87,5 @@ ASSIGNMENT = Assignment(
     entries=ENTRIES,
     rubric=load_rubric(Path(__file__).with_name("rubric.toml")),
     judge=judge,
+    summary_reference=PAPER_SWEEPS,
 )
