@@ -15,7 +15,7 @@ from pathlib import Path
 
 from labutils.instructor.grading.class_pages import import_scores_into
 from labutils.instructor.grading.gradebook import Gradebook, GradebookError, format_points
-from labutils.instructor.grading.gradebook_export import LMS_STYLES
+from labutils.instructor.grading.gradebook_export import LMS_STYLES, export_lms, export_results
 from labutils.instructor.grading.plugin import default_assignment, load_assignment
 from labutils.instructor.grading.reporting import one_line
 from labutils.instructor.grading.shards import describe, merge
@@ -68,9 +68,9 @@ def gradebook_main(args: argparse.Namespace) -> int:
             if args.results is None and args.lms is None:
                 raise GradebookError("export needs --results CSV and/or --lms CSV")
             if args.results is not None:
-                print(f"wrote {book.export_results(args.results)}")
+                print(f"wrote {export_results(book, args.results)}")
             if args.lms is not None:
-                print(f"wrote {book.export_lms(args.lms, args.style, args.column)}")
+                print(f"wrote {export_lms(book, args.lms, args.style, args.column)}")
         elif command == "scores":
             rubric = load_assignment(book.assignment or default_assignment()).rubric
             count = import_scores_into(book, args.sheet, rubric, args.grader)
