@@ -3,7 +3,9 @@
 - `release --to DIR [--with-report]`: build the student repository (what students receive);
 - `assignment [--check] [--assignment NAME]`: regenerate each assignment's committed student
   copy (e.g. notebooks/05_assignment.ipynb) from its instructor source;
-- `grade SUBMISSIONS...`: grade submitted assignment notebooks;
+- `grade SUBMISSIONS...`: grade submitted assignment notebooks (files or download folders,
+  optionally into a gradebook: `--gradebook FILE`);
+- `gradebook merge|export|score|show`: the gradebook after grading (shards, CSVs, manual scores);
 - `badges [--check]`: rewrite every notebook's Colab badge and setup cell from pyproject.toml;
 - `images [--folder DIR]`: redraw images/ and embed the pictures in the notebooks.
 
@@ -44,6 +46,12 @@ def _grade(args: argparse.Namespace) -> int:
     from labutils.instructor.grading.command import grade_main
 
     return grade_main(args)
+
+
+def _gradebook(args: argparse.Namespace) -> int:
+    from labutils.instructor.grading.gradebook_command import gradebook_main
+
+    return gradebook_main(args)
 
 
 def _badges(args: argparse.Namespace) -> int:
@@ -99,6 +107,14 @@ def build_parser(with_grader: bool = True) -> argparse.ArgumentParser:
         add_grade_arguments(p)
     p.set_defaults(func=_grade)
 
+    p = sub.add_parser("gradebook", help="after grading: merge shards, export CSVs, record "
+                       "manual scores, show grades")
+    if with_grader:
+        from labutils.instructor.grading.gradebook_command import add_gradebook_arguments
+
+        add_gradebook_arguments(p)
+    p.set_defaults(func=_gradebook)
+
     p = sub.add_parser("badges", help="rewrite Colab badges and setup cells from pyproject.toml")
     p.add_argument("--check", action="store_true", help="only report notebooks that disagree")
     p.set_defaults(func=_badges)
@@ -112,7 +128,7 @@ def build_parser(with_grader: bool = True) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run one command; errors print one line, not a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(with_grader=argv[:1] == ["grade"]).parse_args(argv)
+    args = build_parser(with_grader=argv[:1] in (["grade"], ["gradebook"])).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as err:

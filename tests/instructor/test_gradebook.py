@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from labutils.instructor.grading.gradebook import Gradebook, GradebookError, record_grade
+from labutils.instructor.grading.gradebook_export import export_lms, export_results
 from labutils.instructor.grading.identity import IdentityError
 from labutils.instructor.grading.reporting import FORMULA_LEADS, Grade
 
@@ -122,7 +123,7 @@ def test_record_grade_keeps_the_file_name_not_the_staged_path(tmp_path):
     assert current["automatic"] == 4 and current["file_name"] == "05_assignment_s7.ipynb"
     assert current["row"]["submission"] == "05_assignment_s7.ipynb"
     assert current["details"] == "table"
-    book.export_results(tmp_path / "results.csv")
+    export_results(book, tmp_path / "results.csv")
     assert "/tmp/" not in (tmp_path / "results.csv").read_text()
 
 
@@ -143,9 +144,9 @@ def test_exports_are_spreadsheet_safe(tmp_path):
         "findings": "=HYPERLINK(\"http://evil\")", "notes": "<script>x</script>" + BIDI,
         "=1+1": "@SUM(1)"})
     book.record_manual("s2", "+report", -1, "=2+2", "TA")
-    for name, export in [("results", lambda p: book.export_results(p)),
-                         ("moodle", lambda p: book.export_lms(p, "moodle")),
-                         ("canvas", lambda p: book.export_lms(p, "canvas", "A5 (42)"))]:
+    for name, export in [("results", lambda p: export_results(book, p)),
+                         ("moodle", lambda p: export_lms(book, p, "moodle")),
+                         ("canvas", lambda p: export_lms(book, p, "canvas", "A5 (42)"))]:
         cells = [c for row in read_csv(export(tmp_path / name)) for c in row]
         assert cells, name
         assert not [c for c in cells if c.lstrip()[:1] and c.lstrip()[0] in FORMULA_LEADS], name
@@ -155,14 +156,14 @@ def test_exports_are_spreadsheet_safe(tmp_path):
     assert ["", "20231234", "", "", "", "7"] in lms and ["", "s2", "", "", "", "2"] in lms
     assert read_csv(tmp_path / "moodle")[0] == ["ID number", "05_assignment"]
     with pytest.raises(GradebookError, match="participant ids"):
-        book.export_lms(tmp_path / "w.csv", "moodle-worksheet")
+        export_lms(book, tmp_path / "w.csv", "moodle-worksheet")
     with pytest.raises(GradebookError, match="unknown LMS style"):
-        book.export_lms(tmp_path / "x.csv", "blackboard")
+        export_lms(book, tmp_path / "x.csv", "blackboard")
 
 
 def test_moodle_worksheet_columns(tmp_path):
     book, _ = book_with(tmp_path, {"12345": "a1"})
-    rows = read_csv(book.export_lms(tmp_path / "w.csv", "moodle-worksheet"))
+    rows = read_csv(export_lms(book, tmp_path / "w.csv", "moodle-worksheet"))
     assert rows[0] == ["Identifier", "Grade", "Last modified (grade)"]
     assert rows[1][:2] == ["Participant 12345", "7"]
 

@@ -14,6 +14,7 @@ from labutils.instructor.grading.identity import (
     check_id,
     find_notebooks,
     identify,
+    student_of,
 )
 
 HOSTILE = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "../../etc", "..", "s1\u202e",
@@ -35,6 +36,18 @@ def test_default_pattern_is_the_readme_hand_in_name(tmp_path):
     assert [(i.student, i.file_name) for i in found.items] == [
         ("20231234", "05_assignment_20231234.ipynb"), ("jdoe", "05_assignment_jdoe.ipynb")]
     assert found.entries[0] == ("20231234", hashlib.sha256(b"one").hexdigest())
+
+
+def test_default_pattern_takes_both_assignments_hand_in_names():
+    """The names the student README and the notebooks ask for, for each assignment."""
+    readme = (Path(__file__).resolve().parents[2] / "labutils" / "instructor" / "release_files"
+              / "README.md").read_text(encoding="utf-8")
+    for name, student in [("05_assignment_20231234.ipynb", "20231234"),
+                          ("06_assignment_mnist_20231234.ipynb", "20231234"),
+                          ("06_assignment_mnist_j.doe.ipynb", "j.doe")]:
+        assert student_of(Path(name)) == student
+        assert name.rsplit("_", 1)[0] + "_<studentid>" in readme
+    assert student_of(Path("Copy of 05_assignment.ipynb")) is None
 
 
 def test_moodle_folders_and_file_prefixes(tmp_path):

@@ -66,7 +66,7 @@ def test_within_and_over_the_budget_in_one_sandboxed_batch(tmp_path, monkeypatch
     printed = []
     within, over = grade_all([tmp_path / "within.ipynb", tmp_path / "over.ipynb"], RELEASE,
                              cell_timeout=120, total_timeout=300, echo=printed.append,
-                             assignment=MNIST_BUDGET)
+                             assignment=MNIST_BUDGET, verbose=True)
     assert within.runs_clean and not within.differ, (within.problem, within.errors)
     assert within.points == {"runs": 1, "reproduced": 1, "data": 1, "budget": 2,
                              "accuracy": 3}, within.judgement
@@ -74,8 +74,11 @@ def test_within_and_over_the_budget_in_one_sandboxed_batch(tmp_path, monkeypatch
     assert over.points == {"runs": 1, "reproduced": 1, "data": 1, "budget": 0, "accuracy": 0}
     assert over.judgement.diagnosis == "over the budget"
     assert over.judgement.info["parameters"] == "31810"
-    assert "total                   8/8 (runs 1/1" in printed[0]
-    assert "manual -/4 (report -/4)" in printed[1] and "diagnosis" in printed[1]
+    assert printed[0].split()[:3] == ["within.ipynb", "graded", "8/8"]  # a line, then --verbose
+    assert "total                   8/8 (runs 1/1" in printed[1]  # adds the whole table
+    assert printed[2].split()[:3] == ["over.ipynb", "graded", "3/8"]
+    assert printed[2].endswith("  over the budget")  # the diagnosed mistake on its line
+    assert "manual -/4 (report -/4)" in printed[3] and "diagnosis" in printed[3]
     assert over.row()["points_budget"] == "0" and over.row()["layers"] == "784-40-10"
     assert within.judgement.diagnosis == "" and within.words == 0
 

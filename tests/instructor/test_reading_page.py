@@ -45,6 +45,7 @@ RHW1986 = load_assignment("rhw1986")
 RELEASE_ARGS = (None, RHW1986.source, RHW1986.student_copy)
 
 REPO = repo_root()
+RHW1986 = load_assignment("rhw1986")
 RUBRIC = [{"name": "protocol", "points": 3, "kind": "manual", "text": "each decision sourced"},
           {"name": "runs", "points": 1, "kind": "auto", "text": "runs"},
           {"name": "report-results", "points": 4, "kind": "manual", "text": "numbers"}]

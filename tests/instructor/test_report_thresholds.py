@@ -1,18 +1,13 @@
 """report_thresholds: each range check passes on the report's stored outputs and fails on a
 doctored copy of them."""
 
-from pathlib import Path
-
-import nbformat
 import pytest
 from report_thresholds import CHECKS, REPORT
-
-PATH = Path(__file__).resolve().parents[2] / "notebooks" / "instructor" / REPORT
+from stored_outputs import stored_texts as stored
 
 
 def stored_texts() -> list[str]:
-    cells = nbformat.read(PATH, as_version=4).cells
-    return ["".join(o.get("text", "") for o in c.outputs) for c in cells if c.cell_type == "code"]
+    return stored(REPORT)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from labutils.instructor.grading import scoring_sheet
+from labutils.instructor.grading.plugin import RubricLine, load_assignment
 from labutils.instructor.grading.scoring_sheet import (
-    RubricLine,
     ScoringSheetError,
     SheetRow,
     final_points,
@@ -38,12 +39,19 @@ def _fill(path, cells: dict[tuple[int, int], str]) -> None:
 
 
 def test_manual_lines_from_objects_mappings_and_tuples():
-    assert manual_lines(RUBRIC) == [RubricLine("protocol", 3, "Part 1"),
-                                    RubricLine("report", 4, "the report")]
+    assert manual_lines(RUBRIC) == [RubricLine("protocol", 3, "manual", "Part 1"),
+                                    RubricLine("report", 4, "manual", "the report")]
     assert manual_lines([{"name": "a", "points": 2}, ("b", 1.5, "t")]) == [
-        RubricLine("a", 2), RubricLine("b", 1.5, "t")]
+        RubricLine("a", 2, "manual", ""), RubricLine("b", 1.5, "manual", "t")]
     with pytest.raises(ValueError, match="unique names"):
         manual_lines([("a", 1), ("a", 2)])
+
+
+def test_one_model_of_a_rubric_line_the_plugins():
+    rubric = load_assignment("rhw1986").rubric
+    assert not hasattr(scoring_sheet, "RubricLine") or scoring_sheet.RubricLine is RubricLine
+    assert manual_lines(rubric.lines) == rubric.of_kind("manual")
+    assert all(type(line) is RubricLine for line in manual_lines(rubric.lines))
 
 
 def test_sheet_is_injection_safe_and_reads_back(tmp_path):

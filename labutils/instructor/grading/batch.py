@@ -10,8 +10,10 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -24,6 +26,7 @@ from labutils.instructor.grading.comparing import (
     report_words,
     same_output,
 )
+from labutils.instructor.grading.console import grade_line, progress_bar
 from labutils.instructor.grading.executing import execute
 from labutils.instructor.grading.loading import load_data
 from labutils.instructor.grading.plugin import (
@@ -43,6 +46,7 @@ from labutils.instructor.grading.reading import (
     read_inputs,
     read_submission,
 )
+from labutils.instructor.grading.reading_page import extract_answers
 from labutils.instructor.grading.reporting import UNSAFE, Grade, format_grade
 from labutils.instructor.grading.sandbox import (
     Limits,
@@ -53,9 +57,13 @@ from labutils.instructor.grading.sandbox import (
     sandbox_uid,
     student_package,
 )
+from labutils.instructor.grading.similarity import notebook_code
 
-CHECK_LINE = re.compile(r"^\W*(PASS|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
-"""How a self-check reports: `PASS name: ...` or `FAIL name: ...` (feedback only)."""
+CHECK_LINE = re.compile(r"^(?:\W|\u2139)*(PASS|NOTE|FAIL) ([A-Za-z][\w-]*):", re.MULTILINE)
+"""How a self-check reports: `PASS name: ...`, `NOTE name: ...` (passed, with a remark) or
+`FAIL name: ...` (feedback only), after its mark (labutils.checks: ✅, ℹ️ or ❌)."""
+AFTER_TIMEOUT = "after cell timeout"
+"""Feedback of a self-check that did not pass after a cell timed out: not the student's FAIL."""
 
 CORE_RUBRIC = Rubric((
     RubricLine("runs", 1, "auto", "executes top to bottom in the grader's sandbox without "
@@ -102,11 +110,14 @@ def grade_submission(
     collection = NO_COLLECTION if assignment is None else collection_source(
         assignment.collected, assignment.collect)
     prepared = prepare(submission, release.nb, collection)
-    label = _labels(prepared)
+    label = _labels(prepared, submission)
     grade.check_cells = prepared.check_cells
     grade.ignored = [label[i] for i in prepared.ignored]
     grade.skipped = [label[i] for i in prepared.skipped]
-    grade.not_honoured = prepared.not_honoured
+    named = {original: label[i] for i, original in enumerate(prepared.origin)
+             if original is not None}  # reading names them "cell N" (1-based, all cells)
+    grade.not_honoured = [named.get(int(text.split()[-1]) - 1, text)
+                          for text in prepared.not_honoured]
     data_name = f".grading-{secrets.token_hex(8)}.pt"
     run = execute(prepared.nb, sandbox, cell_timeout, total_timeout, slot, data_name)
     grade.seconds = run.seconds
@@ -121,13 +132,21 @@ def grade_submission(
     executed = run.nb
     if executed is not None:
         _compare(grade, submission, prepared, executed, run, label)
-        grade.feedback = _feedback(executed, prepared)
+        first_timeout = min(run.cell_timeouts, default=None)
+        grade.feedback = _feedback(executed, prepared, first_timeout)
+        if first_timeout is not None and grade.status == "graded":
+            grade.status = "cell timeout"
+            grade.problem = grade.problem or (
+                f"cell timeout in {label[first_timeout]}: stopped after {cell_timeout} s "
+                "(--cell-timeout); the cells after it ran without its results")
     else:
         grade.feedback = {name: "not run" for name in prepared.check_cells}
     grade.judgement = _judge(assignment, run.data, run.data_problem)
     reproduced = (executed is not None and not grade.differ and not run.problem
                   and not grade.unexecuted)
     grade.points = _score(grade, {"runs": grade.runs_clean, "reproduced": reproduced})
+    grade.answers, grade.figures = extract_answers(submission, release.nb)  # the kernel: Agg
+    grade.code = notebook_code(submission)
     return grade
 
 
@@ -161,9 +180,11 @@ def _score(grade: Grade, core: dict[str, bool]) -> dict[str, float]:
 
 
 def _unexecuted(submission: nbformat.NotebookNode) -> list[int]:
-    """Code cells (numbered from 1) the student never ran: no outputs, no execution count."""
-    return [i + 1 for i, cell in enumerate(submission.cells)
-            if cell.cell_type == "code" and cell.source.strip() and not cell.get("outputs")
+    """Code cells (numbered from 1 among code cells) the student never ran: no outputs, no
+    execution count."""
+    code = [cell for cell in submission.cells if cell.cell_type == "code"]
+    return [number for number, cell in enumerate(code, start=1)
+            if cell.source.strip() and not cell.get("outputs")
             and cell.get("execution_count") is None]
 
 
@@ -196,12 +217,27 @@ def _compare(grade, submission, prepared: Prepared, executed, run, label) -> Non
             grade.differ.append((label[index], first_difference(stored, fresh)))
 
 
-def _labels(prepared: Prepared) -> list[str]:
-    """How to name each executed cell: its number in the submission, or the restored check."""
+def cell_label(number: int, source: str) -> str:
+    """`code cell 7 ("train(net, ...")`: the cell's number among code cells (as a student
+    counts them in Jupyter or Colab) and the start of its first non-blank line."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if len(first) > 28:
+        first = first[:25] + "..."
+    return f'code cell {number} ("{first}")' if first else f"code cell {number}"
+
+
+def _labels(prepared: Prepared, submission: nbformat.NotebookNode) -> list[str]:
+    """How to name each executed cell: its place among the submission's code cells and first
+    line, or the restored check."""
+    numbers: dict[int, int] = {}
+    for index, cell in enumerate(submission.cells):
+        if cell.cell_type == "code":
+            numbers[index] = len(numbers) + 1
     labels = []
     for cell, original in zip(prepared.nb.cells, prepared.origin, strict=True):
         if original is not None:
-            labels.append(f"cell {original + 1}")
+            labels.append(cell_label(numbers[original], submission.cells[original].source)
+                          if original in numbers else f"markdown cell {original + 1}")
         elif check_name(cell):
             labels.append(f"restored check {check_name(cell)!r}")
         else:
@@ -213,18 +249,25 @@ def _first_line(text: str) -> str:
     return (text.strip().split("\n", 1)[0] if text else "")[:120]
 
 
-def _feedback(executed: nbformat.NotebookNode, prepared: Prepared) -> dict[str, str]:
+def _feedback(executed: nbformat.NotebookNode, prepared: Prepared,
+              first_timeout: int | None = None) -> dict[str, str]:
+    """Each self-check's result in the grader's run: PASS, NOTE (passed with a remark), FAIL,
+    error, not run, or AFTER_TIMEOUT (did not pass after an earlier cell timed out)."""
     results = {}
-    for cell in executed.cells:
+    for index, cell in enumerate(executed.cells):
         name = check_name(cell)
         if name not in prepared.check_cells or name in results:
             continue
         found = [m.group(1) for m in CHECK_LINE.finditer(output_text(cell)) if m.group(2) == name]
         errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
         if found:
-            results[name] = "PASS" if all(r == "PASS" for r in found) else "FAIL"
+            results[name] = ("FAIL" if "FAIL" in found else "NOTE" if "NOTE" in found
+                             else "PASS")
         else:
             results[name] = "error" if errored else "not run"
+        if (first_timeout is not None and index > first_timeout
+                and results[name] in ("FAIL", "error")):
+            results[name] = AFTER_TIMEOUT
     return {name: results.get(name, "not run") for name in prepared.check_cells}
 
 
@@ -238,8 +281,15 @@ def grade_all(
     unsafe_no_sandbox: bool = False,
     limits: Limits | None = None,
     assignment: Assignment | None = None,
+    on_grade: Callable[[Grade], object] | None = None,
+    name: Callable[[Path], str] | None = None,
+    verbose: bool = False,
 ) -> list[Grade]:
-    """Grade each submission (`jobs` at a time), printing its table in order as it is done.
+    """Grade each submission (`jobs` at a time); the grades in the order of `paths`.
+
+    As each one finishes: `on_grade(grade)` (e.g. record it in the gradebook, so that a killed
+    batch loses nothing graded), then one line through `echo` (`name(path)` names it, default
+    the file name; with `verbose` the whole table too), with a progress bar on stderr.
 
     `assignment` (plugin.load_assignment) gives the release, the data collected, the judge and
     the rubric; None grades only what the core judges (the notebook runs, outputs reproduced).
@@ -266,8 +316,9 @@ def grade_all(
                 sandbox = Sandbox(student_package(), limits=limits or Limits(
                     cpu_seconds=max(total_timeout + 5, 10)), shared=shared)
                 hide_submissions(sandbox, hidden_inputs(inputs))
-        return _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
-                             unsafe_no_sandbox, assignment)
+        report = _Report(echo, on_grade, name or (lambda path: Path(path).name), verbose)
+        return _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, report,
+                             jobs, unsafe_no_sandbox, assignment)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -280,7 +331,33 @@ def hidden_inputs(inputs: list[InputFile]) -> list[Path]:
             *(i.path for i in inputs if i.data is not None)]
 
 
-def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, jobs,
+@dataclass
+class _Report:
+    """What happens as each submission finishes (one at a time, under `lock`)."""
+
+    echo: Callable[[str], object]
+    on_grade: Callable[[Grade], object] | None
+    name: Callable[[Path], str]
+    verbose: bool
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopped: threading.Event = field(default_factory=threading.Event)
+    """Set when the batch stops (Ctrl-C, a gradebook that cannot record): what has not started
+    is not started, what runs finishes and is reported."""
+
+    def finished(self, grade: Grade, done: Callable[[str], None]) -> None:
+        with self.lock:
+            if self.on_grade is not None:
+                try:
+                    self.on_grade(grade)
+                except BaseException:
+                    self.stopped.set()
+                    raise
+            done(grade_line(grade, self.name(grade.submission)))
+            if self.verbose:
+                self.echo(format_grade(grade))
+
+
+def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, report: _Report, jobs,
                   unsafe_no_sandbox, assignment) -> list[Grade]:
     slots: queue.Queue[int] = queue.Queue()
     locks = []
@@ -289,25 +366,31 @@ def _grade_inputs(inputs, release, sandbox, cell_timeout, total_timeout, echo, j
         slots.put(slot)
         locks.append(lock)
 
-    def one(source: InputFile) -> Grade:
+    def one(source: InputFile, done: Callable[[str], None]) -> Grade:
+        if report.stopped.is_set():
+            raise RuntimeError("the batch was stopped before this submission started")
         slot = slots.get()
         try:
-            return grade_submission(source, release, sandbox, cell_timeout, total_timeout,
-                                    slot, assignment, unsafe_no_sandbox)
+            grade = grade_submission(source, release, sandbox, cell_timeout, total_timeout,
+                                     slot, assignment, unsafe_no_sandbox)
         except Exception as err:  # a grader bug on one file must not stop the batch
-            return Grade(source.path, sha256=source.sha256, status="unreadable",
-                         rubric=assignment.rubric if assignment is not None else CORE_RUBRIC,
-                         sandbox=UNSAFE if unsafe_no_sandbox else "bwrap",
-                         problem=f"grader error: {type(err).__name__}: {err}")
+            grade = Grade(source.path, sha256=source.sha256, status="unreadable",
+                          rubric=assignment.rubric if assignment is not None else CORE_RUBRIC,
+                          sandbox=UNSAFE if unsafe_no_sandbox else "bwrap",
+                          problem=f"grader error: {type(err).__name__}: {err}")
         finally:
             slots.put(slot)
+        report.finished(grade, done)  # a gradebook that cannot record stops the batch
+        return grade
 
-    grades = []
     try:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for grade in pool.map(one, inputs):
-                grades.append(grade)
-                echo(format_grade(grade))
+        with progress_bar(len(inputs), report.echo) as done, \
+                ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            try:
+                grades = list(pool.map(lambda source: one(source, done), inputs))
+            except BaseException:  # Ctrl-C: finish (and record) only what is running
+                report.stopped.set()
+                raise
     finally:
         for lock in locks:
             if lock is not None:

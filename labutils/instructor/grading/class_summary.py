@@ -34,6 +34,10 @@ CONTEXT_LINES = 2
 NAMES_PER_MISTAKE = 12
 
 
+NOT_GRADED = ("unreadable", "timed out")
+"""Statuses without points (a cell timeout is graded: the cells before it earned theirs)."""
+
+
 @dataclass(frozen=True)
 class SummaryRow:
     """One submission's result, as the summary needs it."""
@@ -45,6 +49,7 @@ class SummaryRow:
     mistakes: Sequence[str] = ()
     """The mistakes the grader diagnosed (e.g. 'mean without 1/2')."""
     status: str = "graded"
+    """As the grader says it; a submission counts as graded unless NOT_GRADED names it."""
 
 
 def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
@@ -56,7 +61,7 @@ def class_summary(rows: Sequence[SummaryRow], rubric: Iterable,
     relative path of their reading page}, listed at the end; `paper_sweeps`: the published
     result the pooled runs are drawn against (the assignment's, e.g. the 1986 paper's 1,425)."""
     lines = [line for line in rubric_lines(rubric) if line.points > 0]
-    graded = [row for row in rows if row.status == "graded"]
+    graded = [row for row in rows if row.status not in NOT_GRADED]
     body = [f"<h1>{escaped(title)}</h1>", _overview(rows, graded, lines)]
     body += _scores(graded, lines)
     body += _rubric(graded, lines)
@@ -83,7 +88,7 @@ def _picture(figure: Figure, alt: str) -> str:
 
 def _overview(rows, graded, lines) -> str:
     maximum = sum(line.points for line in lines)
-    others = Counter(row.status for row in rows if row.status != "graded")
+    others = Counter(row.status for row in rows if row.status in NOT_GRADED)
     not_graded = ", ".join(f"{count} {escaped(status)}" for status, count in sorted(others.items()))
     totals = [row.total for row in graded]
     middle = (f"; total: median {statistics.median(totals):g}, mean {statistics.mean(totals):.1f}"
@@ -116,7 +121,8 @@ def _rubric(graded, lines) -> list[str]:
         rates.append(rate)
         mean = f"{statistics.mean(got):.2f}" if got else "-"
         rows.append(f"<tr><th>{escaped(line.name)}</th><td>{escaped(line.kind)}</td>"
-                    f"<td>{line.points:g}</td><td>{full} of {len(got)} ({rate:.0%})</td>"
+                    f"<td>{line.points:g}</td><td>"
+                    f"{f'{full} of {len(got)} ({rate:.0%})' if got else 'not scored yet'}</td>"
                     f"<td>{mean}</td><td>{escaped(line.text)}</td></tr>")
     figure = Figure(figsize=(6.5, 0.35 * len(lines) + 0.8))
     axes = figure.subplots()

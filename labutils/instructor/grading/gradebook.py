@@ -294,16 +294,6 @@ class Gradebook:
                              (student,))
         return {"rows": rows, "manual": manual}
 
-    def export_results(self, path: Path | str) -> Path:
-        """The full results CSV (see gradebook_export.write_results)."""
-        from labutils.instructor.grading.gradebook_export import write_results
-        return write_results(self.current(), path)
-
-    def export_lms(self, path: Path | str, style: str = "moodle", column: str = "") -> Path:
-        """Student id + final total in the columns the LMS imports (gradebook_export)."""
-        from labutils.instructor.grading.gradebook_export import write_lms
-        return write_lms(self.current(), path, style, column or self.assignment or "grade")
-
 
 def _statements(script: str) -> list[str]:
     """SCHEMA split into statements (a trigger's body holds a ';' of its own)."""

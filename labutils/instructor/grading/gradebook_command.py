@@ -3,6 +3,7 @@
 - `merge SHARD.db ... --into ALL.db`: combine the gradebooks of `grade --shard K/N` runs;
 - `export BOOK.db [--results CSV] [--lms CSV --style moodle|moodle-worksheet|canvas]`;
 - `score BOOK.db STUDENT LINE POINTS [--note TEXT] [--grader NAME]`: one manual score;
+- `scores BOOK.db SHEET.csv [--grader NAME]`: every score of a filled scoring sheet;
 - `show BOOK.db [STUDENT]`: the current grades, or one student's whole history.
 """
 
@@ -12,8 +13,10 @@ import argparse
 import json
 from pathlib import Path
 
+from labutils.instructor.grading.class_pages import import_scores_into
 from labutils.instructor.grading.gradebook import Gradebook, GradebookError, format_points
-from labutils.instructor.grading.gradebook_export import LMS_STYLES
+from labutils.instructor.grading.gradebook_export import LMS_STYLES, export_lms, export_results
+from labutils.instructor.grading.plugin import default_assignment, load_assignment
 from labutils.instructor.grading.reporting import one_line
 from labutils.instructor.grading.shards import describe, merge
 
@@ -38,6 +41,10 @@ def add_gradebook_arguments(parser: argparse.ArgumentParser) -> argparse.Argumen
     p.add_argument("points", type=float)
     p.add_argument("--note", default="")
     p.add_argument("--grader", default="")
+    p = sub.add_parser("scores", help="record the filled scoring sheet `grade --pages` wrote")
+    p.add_argument("book", type=Path)
+    p.add_argument("sheet", type=Path)
+    p.add_argument("--grader", default="")
     p = sub.add_parser("show", help="current grades, or one student's history")
     p.add_argument("book", type=Path)
     p.add_argument("student", nargs="?")
@@ -61,9 +68,13 @@ def gradebook_main(args: argparse.Namespace) -> int:
             if args.results is None and args.lms is None:
                 raise GradebookError("export needs --results CSV and/or --lms CSV")
             if args.results is not None:
-                print(f"wrote {book.export_results(args.results)}")
+                print(f"wrote {export_results(book, args.results)}")
             if args.lms is not None:
-                print(f"wrote {book.export_lms(args.lms, args.style, args.column)}")
+                print(f"wrote {export_lms(book, args.lms, args.style, args.column)}")
+        elif command == "scores":
+            rubric = load_assignment(book.assignment or default_assignment()).rubric
+            count = import_scores_into(book, args.sheet, rubric, args.grader)
+            print(f"recorded {count} manual score(s) from {args.sheet}")
         elif command == "score":
             book.record_manual(args.student, args.line, args.points, args.note, args.grader)
             print(f"{args.student}: {args.line} = {format_points(args.points)}")

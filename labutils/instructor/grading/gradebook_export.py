@@ -28,7 +28,7 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
-from labutils.instructor.grading.gradebook import GradebookError, format_points
+from labutils.instructor.grading.gradebook import Gradebook, GradebookError, format_points
 from labutils.instructor.grading.reporting import spreadsheet_safe
 
 LMS_STYLES = ("moodle", "moodle-worksheet", "canvas")
@@ -101,3 +101,13 @@ def write_lms(current: list[dict], path: Path | str, style: str = "moodle",
         columns = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", column]
         rows = [{"ID": c["student"], column: format_points(c["final"])} for c in current]
     return _write(path, columns, rows)
+
+
+def export_results(book: Gradebook, path: Path | str) -> Path:
+    """The gradebook's full results CSV (write_results of its current grades)."""
+    return write_results(book.current(), path)
+
+
+def export_lms(book: Gradebook, path: Path | str, style: str = "moodle", column: str = "") -> Path:
+    """Student id + final total of the gradebook in the columns the LMS imports."""
+    return write_lms(book.current(), path, style, column or book.assignment or "grade")

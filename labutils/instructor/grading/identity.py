@@ -2,7 +2,8 @@
 
 Layouts (`layout=`):
 - "pattern" (default): the file name matches a regex with a named group `id`; the default is
-  the name the student README asks for, `05_assignment_<studentid>.ipynb`.
+  the names the student README asks for, `05_assignment_<studentid>.ipynb` and
+  `06_assignment_mnist_<studentid>.ipynb`.
 - "moodle": Moodle's "Download all submissions" names a folder (or, without folders, a file
   prefix) `Full Name_<participant id>_assignsubmission_file_` (mod/assign: the prefix is the
   user's full name and the assignment's unique participant id, then the plugin's type).
@@ -34,8 +35,9 @@ from pathlib import Path
 ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 """A safe student id (matched whole)."""
 
-DEFAULT_PATTERN = r"^05_assignment_(?P<id>.+?)\.ipynb$"
-"""The hand-in name of the student README: `05_assignment_<studentid>.ipynb`."""
+DEFAULT_PATTERN = r"^(?:05_assignment|06_assignment_mnist)_(?P<id>.+?)\.ipynb$"
+"""The hand-in names of the student README and notebooks: `05_assignment_<studentid>.ipynb`
+and `06_assignment_mnist_<studentid>.ipynb`."""
 
 MOODLE = re.compile(r"^(?P<name>.*?)_(?P<id>\d+)_assign(?:submission|feedback)_[a-z]+_")
 """Moodle's folder (or file prefix): `Full Name_12345_assignsubmission_file_`."""
@@ -47,7 +49,8 @@ CANVAS = re.compile(r"^(?P<name>[^_]*?)(?:_late)?_(?P<id>\d+)_(?P<submission>\d+
 LAYOUTS = ("pattern", "moodle", "canvas")
 FIX = ("pass the layout of the download (--layout moodle or --layout canvas) or a file-name "
        "pattern with a named group id (--id-pattern '^05_assignment_(?P<id>[0-9]+)\\.ipynb$'), "
-       "or rename the files to 05_assignment_<studentid>.ipynb")
+       "or rename the files to 05_assignment_<studentid>.ipynb (06_assignment_mnist_"
+       "<studentid>.ipynb for the MNIST assignment)")
 
 
 class IdentityError(ValueError):
@@ -123,7 +126,7 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
     bad: list[str] = []
     for path in sorted(Path(p) for p in paths):
         raw = student_of(path, layout, pattern)
-        shown = _relative(path, root)
+        shown = relative_name(path, root)
         if raw is None:
             bad.append(f"{shown!r}: matches no id")
             continue
@@ -137,7 +140,7 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
                             + "\n  ".join(bad) + f"\nFix: {FIX}")
     twice = {s: ps for s, ps in found.items() if len(ps) > 1}
     if twice and duplicates == "error":
-        listed = "\n  ".join(f"{s}: " + ", ".join(repr(_relative(p, root)) for p in ps)
+        listed = "\n  ".join(f"{s}: " + ", ".join(repr(relative_name(p, root)) for p in ps)
                              for s, ps in sorted(twice.items()))
         raise IdentityError(f"{len(twice)} student(s) have more than one file:\n  {listed}\n"
                             "Fix: remove the extra files, or pass duplicates='last' "
@@ -146,10 +149,10 @@ def identify(paths: Iterable[Path], layout: str = "pattern", pattern: str = DEFA
     for student, files in sorted(found.items()):
         files.sort(key=_natural)
         keep = files[-1]
-        result.skipped += [f"{_relative(p, root)}: {student} has a later file, "
-                           f"{_relative(keep, root)}" for p in files[:-1]]
+        result.skipped += [f"{relative_name(p, root)}: {student} has a later file, "
+                           f"{relative_name(keep, root)}" for p in files[:-1]]
         data = keep.read_bytes()
-        result.items.append(Identified(student, keep, _relative(keep, root),
+        result.items.append(Identified(student, keep, relative_name(keep, root),
                                        hashlib.sha256(data).hexdigest()))
     return result
 
@@ -161,7 +164,7 @@ def _natural(path: Path) -> list[tuple[int, int | str]]:
             for part in re.split(r"(\d+)", text) if part]
 
 
-def _relative(path: Path, root: Path | None) -> str:
+def relative_name(path: Path, root: Path | None) -> str:
     """`path` relative to `root` (its name alone when it is not under it or no root given)."""
     if root is not None:
         try:

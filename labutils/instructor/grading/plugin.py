@@ -176,8 +176,9 @@ class Judgement:
     """Data that was missing, malformed or rejected."""
     diagnosis: str = ""
     """The mistake found, in a few words ('' when none was)."""
-    study_runs: list = field(default_factory=list)
-    """Per run of the submission's study: the sweeps it needed to learn, None when it did not."""
+    study_runs: list[int | None] = field(default_factory=list)
+    """The sweeps each run of the student's own study needed to learn (None: did not learn
+    within its cap), pooled into the class summary's reproduction; empty when not collected."""
 
 
 Judge = Callable[[dict, list[str]], Judgement]
@@ -211,6 +212,9 @@ class Assignment:
     """Data the notebook needs (e.g. a data set): {environment variable: folder on the grader's
     machine}, each folder shown read-only at its own path in the sandbox, named to the kernel
     by its variable. Called once per batch (the folders depend on the machine)."""
+    summary_reference: int | None = None
+    """The published result the class summary draws the pooled study runs against (e.g. the
+    paper's sweeps to learn); None draws no reference line."""
 
     def check(self) -> None:
         """Raise AssignmentError when the declaration cannot work with the core."""

@@ -22,6 +22,8 @@ class Grade:
     """Everything the grader found out about one submission."""
 
     submission: Path
+    student: str = ""
+    """The student id the batch gave it (LMS layout or file-name pattern); '' when none."""
     sha256: str = ""
     sandbox: str = "bwrap"
     status: str = "graded"
@@ -55,6 +57,14 @@ class Grade:
     unfilled: int = 0
     uid: int | None = None
     """The user id the submission ran as (when the grader is root); not in the CSV."""
+    answers: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    """(title, the student's markdown) per answer cell of the release, for the reading page."""
+    figures: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
+    """(caption, PNG bytes) of the pictures saved in the submission, for the reading page."""
+    code: str = field(default="", repr=False)
+    """The submission's code (self-checks left out), for the similarity of solutions."""
+    manual: dict[str, float] | None = None
+    """The instructor's points per manual rubric line, once imported (None: not yet)."""
 
     @property
     def runs_clean(self) -> bool:
@@ -65,6 +75,11 @@ class Grade:
     def total(self) -> float:
         """The automatic points (manual lines are added by the instructor, later)."""
         return sum(self.points.values())
+
+    @property
+    def final(self) -> float:
+        """The automatic points plus the instructor's (imported with `grade --scores`)."""
+        return self.total + sum((self.manual or {}).values())
 
     @property
     def max_total(self) -> float:
@@ -89,7 +104,10 @@ class Grade:
         if manual:
             row["max_manual"] = _number(self.rubric.manual_total)
         for line in manual:
-            row[f"points_{line.name}"] = ""  # the instructor's
+            got = (self.manual or {}).get(line.name)
+            row[f"points_{line.name}"] = "" if got is None else _number(got)  # the instructor's
+        if self.manual is not None:
+            row["final"] = _number(self.final) if self.status != "unreadable" else "0"
         row.update({
             "runs_clean": _yes(self.runs_clean) if self.status != "unreadable" else "",
             "problem": self.problem,
@@ -135,10 +153,15 @@ def points_text(grade: Grade) -> str:
     auto = ", ".join(f"{line.name} {_number(grade.points.get(line.name, 0))}/"
                      f"{_number(line.points)}" for line in grade._lines("auto"))
     text = f"{_number(grade.total)}/{_number(grade.max_total)} ({auto or 'no rubric'})"
-    manual = grade._lines("manual")
+    manual, scored = grade._lines("manual"), grade.manual or {}
     if manual:
-        lines = ", ".join(f"{line.name} -/{_number(line.points)}" for line in manual)
-        text += f"; manual -/{_number(grade.rubric.manual_total)} ({lines})"
+        lines = ", ".join(f"{line.name} "
+                          f"{_number(scored[line.name]) if line.name in scored else '-'}"
+                          f"/{_number(line.points)}" for line in manual)
+        got = _number(sum(scored.values())) if grade.manual is not None else "-"
+        text += f"; manual {got}/{_number(grade.rubric.manual_total)} ({lines})"
+        if grade.manual is not None:
+            text += f"; final {_number(grade.final)}"
     return text
 
 
@@ -186,8 +209,8 @@ def spreadsheet_safe(value: str) -> str:
     return value
 
 
-def format_grade(grade: Grade) -> str:
-    """A readable two-column table for one submission (one line per row, whatever it holds)."""
+def grade_rows(grade: Grade) -> list[tuple[str, str]]:
+    """(label, value) rows of what the grader found about one submission."""
     rows: list[tuple[str, str]] = [("sha256", grade.sha256 or "-"), ("sandbox", grade.sandbox)]
     if grade.status == "unreadable":
         rows.append(("status", f"NOT GRADED: {grade.problem}"))
@@ -238,6 +261,12 @@ def format_grade(grade: Grade) -> str:
         rows.append(("report", f"{grade.words} words{unfilled}"))
     for note in grade.notes:
         rows.append(("note", note))
+    return rows
+
+
+def format_grade(grade: Grade) -> str:
+    """A readable two-column table for one submission (one line per row, whatever it holds)."""
+    rows = grade_rows(grade)
     width = max(len(key) for key, _ in rows)
     title = f"== {one_line(grade.submission.name, 60)} "
     lines = [title + "=" * max(3, 78 - len(title))]
@@ -273,9 +302,13 @@ def summary_table(grades: list[Grade]) -> str:
                      for r in rows)
 
 
-def write_csv(grades: list[Grade], path: Path) -> Path:
-    """All grades as CSV (one row per submission), safe to open in a spreadsheet."""
+def write_csv(grades: list[Grade], path: Path, students: list[str] | None = None) -> Path:
+    """All grades as CSV (one row per submission), safe to open in a spreadsheet; `students`
+    (one per grade) adds a first column `student`."""
     rows = [{k: spreadsheet_safe(v) for k, v in g.row().items()} for g in grades]
+    if students is not None:
+        rows = [{"student": spreadsheet_safe(s), **row}
+                for s, row in zip(students, rows, strict=True)]
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labutils.instructor.grading.plugin import RubricLine
 from labutils.instructor.grading.reporting import spreadsheet_safe
 
 STUDENT_COLUMN = "student"
@@ -25,19 +26,9 @@ class ScoringSheetError(ValueError):
     """A scoring sheet that cannot be imported as it is: the message names the row and the fix."""
 
 
-@dataclass(frozen=True)
-class RubricLine:
-    """One rubric line: its name, maximum points, what to look for, and how it is scored
-    ('manual': by the instructor, 'auto': by the grader, 'info': reported, never scored)."""
-
-    name: str
-    points: float
-    text: str = ""
-    kind: str = "manual"
-
-    @property
-    def column(self) -> str:
-        return f"{self.name} (max {self.points:g})"
+def column(line: RubricLine) -> str:
+    """The sheet's column of a manual rubric line: `name (max N)`."""
+    return f"{line.name} (max {line.points:g})"
 
 
 @dataclass
@@ -49,8 +40,9 @@ class SheetRow:
 
 
 def rubric_lines(lines: Iterable) -> list[RubricLine]:
-    """A rubric as RubricLines, from objects with .name/.points/.text/.kind, mappings with those
-    keys, or (name, points[, text[, kind]]) tuples (a line without a kind counts as manual)."""
+    """A rubric as plugin.RubricLines (e.g. plugin.Rubric.lines), from RubricLines, objects with
+    .name/.points/.text/.kind, mappings with those keys, or (name, points[, text[, kind]])
+    tuples (a line without a kind counts as manual)."""
     out: list[RubricLine] = []
     for line in lines:
         if isinstance(line, RubricLine):
@@ -66,7 +58,7 @@ def rubric_lines(lines: Iterable) -> list[RubricLine]:
         if "name" not in values or "points" not in values:
             raise ValueError(f"rubric line {line!r} needs a name and points")
         out.append(RubricLine(str(values["name"]), float(values["points"]),
-                              str(values.get("text", "")), str(values.get("kind", "manual"))))
+                              str(values.get("kind", "manual")), str(values.get("text", ""))))
     names = [line.name for line in out]
     if len(set(names)) != len(names):
         raise ValueError(f"rubric lines must have unique names, got {names}")
@@ -80,7 +72,7 @@ def manual_lines(lines: Iterable) -> list[RubricLine]:
 
 def sheet_header(lines: Iterable) -> list[str]:
     """The sheet's columns for these rubric lines."""
-    return [STUDENT_COLUMN, *(line.column for line in manual_lines(lines)), NOTE_COLUMN]
+    return [STUDENT_COLUMN, *(column(line) for line in manual_lines(lines)), NOTE_COLUMN]
 
 
 def write_scoring_sheet(path: str | Path, students: Iterable[str], lines: Iterable) -> Path:
@@ -130,7 +122,7 @@ def read_scores(path: str | Path, lines: Iterable,
         student = _student(row[0].strip(), known, where)
         if student in scores:
             raise ScoringSheetError(f"{where}: student {student!r} appears twice; keep one row")
-        points = {line.name: _points(cell, line, f"{where}, column {line.column!r}")
+        points = {line.name: _points(cell, line, f"{where}, column {column(line)!r}")
                   for line, cell in zip(rubric, row[1:-1], strict=True) if cell.strip()}
         scores[student] = SheetRow(points, row[-1].strip())
     return scores
@@ -211,6 +203,5 @@ def _points(cell: str, line: RubricLine, where: str) -> float:
     return points
 
 
-__all__ = ["RubricLine", "ScoringSheetError", "SheetRow", "final_points", "sheet_header",
-           "manual_lines",
-           "read_scores", "rubric_lines", "write_scoring_sheet"]
+__all__ = ["ScoringSheetError", "SheetRow", "column", "final_points", "manual_lines",
+           "read_scores", "rubric_lines", "sheet_header", "write_scoring_sheet"]

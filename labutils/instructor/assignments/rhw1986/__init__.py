@@ -18,6 +18,7 @@ import torch
 
 from labutils.checks._study import MAX_STUDY_RUNS, STUDY_KEYS, STUDY_NAMES
 from labutils.instructor.grading.plugin import Assignment, Entry, Judgement, load_rubric
+from labutils.paper1986 import PAPER_SWEEPS
 
 WEIGHT_SHAPES = {"hidden.weight": (2, 6), "hidden.bias": (2,), "output.weight": (1, 2),
                  "output.bias": (1,)}
@@ -110,4 +111,5 @@ ASSIGNMENT = Assignment(
     rubric=load_rubric(Path(__file__).with_name("rubric.toml")),
     judge=judge,
     cell_timeout=CELL_TIMEOUT_S,
+    summary_reference=PAPER_SWEEPS,
 )
