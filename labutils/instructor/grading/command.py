@@ -96,6 +96,7 @@ def grade_main(args: argparse.Namespace) -> int:
     print("\n".join(assignment.rubric.describe()))
     cell_timeout = args.cell_timeout or assignment.cell_timeout
     print(f"cell timeout: {cell_timeout} s" + ("" if args.cell_timeout else " (the assignment's)"))
+    args.cell_timeout = cell_timeout  # what the gradebook records as this run's option
     print(f"release: {release.source}\nrelease sha256: {release.sha256}")
     unsafe = bool(getattr(args, "unsafe_no_sandbox", False))
     if unsafe:
@@ -119,7 +120,7 @@ def grade_main(args: argparse.Namespace) -> int:
             (Path(details) / f"{item.student}.txt").write_text(text + "\n", encoding="utf-8")
 
     try:
-        grades = grade_all([i.path for i in work], release, cell_timeout,
+        grades = grade_all([i.path for i in work], release, args.cell_timeout,
                            args.total_timeout, jobs=int(getattr(args, "jobs", 1) or 1),
                            unsafe_no_sandbox=unsafe, limits=limits, assignment=assignment,
                            on_grade=finished, name=lambda path: students[str(path)].student,
