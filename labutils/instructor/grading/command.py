@@ -130,8 +130,8 @@ def grade_main(args: argparse.Namespace) -> int:
             plan.book.close()
     ids = [students[str(grade.submission)].student for grade in grades]
     for grade in grades:  # exports name a file relative to the download, never absolute
-        grade.submission = Path(students[str(grade.submission)].file_name)
         grade.student = students[str(grade.submission)].student
+        grade.submission = Path(students[str(grade.submission)].file_name)
     after_batch(grades, assignment, release, getattr(args, "pages", None),
                 getattr(args, "scores", None))
     print()
