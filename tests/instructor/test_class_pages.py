@@ -39,6 +39,7 @@ from labutils.instructor.grading.gradebook import Gradebook
 from labutils.instructor.grading.html_page import figure_png
 from labutils.instructor.grading.plugin import load_assignment
 from labutils.instructor.grading.reading_page import page_filename
+from labutils.instructor.grading.reporting import Grade
 
 HOSTILE_CODE = f'''notes = """</pre><script>{SCRIPT}</script><a href="javascript:x()">x</a>"""
 for step in range(3):
@@ -156,5 +157,5 @@ def test_sheet_import_into_the_gradebook_records_each_score_once(tmp_path):
 
 
 def test_student_id_is_the_batchs_else_the_file_name():
-    assert student_id(SimpleNamespace(submission=Path("/x/alice.ipynb"))) == "alice"
-    assert student_id(SimpleNamespace(submission=Path("/x/a.ipynb"), student="s42")) == "s42"
+    assert student_id(Grade(Path("/x/alice.ipynb"))) == "alice"
+    assert student_id(Grade(Path("/x/a.ipynb"), student="s42")) == "s42"
