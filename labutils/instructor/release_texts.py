@@ -151,6 +151,16 @@ def _title(path: Path) -> str:
     return ""
 
 
+def _pythons(requires: str) -> str:
+    """The Python versions `requires` accepts, as a reader says them: "3.11, 3.12 or 3.13"."""
+    from packaging.specifiers import SpecifierSet
+
+    accepted = [f"3.{minor}" for minor in range(6, 30) if f"3.{minor}" in SpecifierSet(requires)]
+    if not accepted:
+        raise ReleaseBuildError(f"pyproject.toml: requires-python {requires!r} accepts no 3.x")
+    return accepted[0] if len(accepted) == 1 else f"{', '.join(accepted[:-1])} or {accepted[-1]}"
+
+
 def student_readme(root: Path, notebooks: list[str], repo: CourseRepository,
                    report: str | None) -> str:
     """The student README from release_files/README.md, with the repository and course map."""
@@ -164,6 +174,7 @@ def student_readme(root: Path, notebooks: list[str], repo: CourseRepository,
         "BRANCH": repo.branch,
         "CLONE_FOLDER": repo.slug.split("/")[1],
         "REQUIRES_PYTHON": requires,
+        "PYTHONS": _pythons(requires),
         "COURSE_MAP": _course_map(root, notebooks, repo),
         "REPORT": report_line,
     }
