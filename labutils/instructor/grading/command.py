@@ -118,6 +118,8 @@ def grade_main(args: argparse.Namespace) -> int:
             plan.record(grade, text)
         if details is not None:
             (Path(details) / f"{item.student}.txt").write_text(text + "\n", encoding="utf-8")
+        if getattr(args, "pages", None) is None:  # only the pages read them: free the plots
+            grade.answers, grade.figures, grade.code = [], [], ""
 
     try:
         grades = grade_all([i.path for i in work], release, args.cell_timeout,
